@@ -163,6 +163,7 @@ class _Loader:
             if not isinstance(doc.data, dict) or set(doc.data) != {top_key}:
                 found = sorted(doc.data) if isinstance(doc.data, dict) else type(doc.data).__name__
                 self.report(shown, doc.line_of(()), f"expected one top-level key '{top_key}', found {found}")
+                self.incomplete = self.unparsed_file = True
                 continue
             raw = doc.data[top_key]
             entries = raw if many else [raw]
@@ -204,6 +205,8 @@ def _describe(err: dict[str, Any]) -> str:
         return f"missing required key '{field}'"
     if kind == "extra_forbidden":
         return f"unknown key '{field}'"
+    if kind == "string_pattern_mismatch":
+        return f"{field}: {err['input']!r} does not match the pattern {err['ctx']['pattern']}"
     message = err["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
@@ -337,7 +340,7 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
     for i, qid in enumerate(m.red_line_questions):
         if qid in questions and qid not in m.fixed:
             report(item.line_of("red_line_questions", i), f"red-line question {qid} must also be in 'fixed' so everyone is asked it")
-        if qid in questions:
+        if qid in questions and not loader.incomplete:
             cited = questions[qid].model.rules
             if not any(r in rules and rules[r].model.severity == Severity.red_line for r in cited):
                 report(item.line_of("red_line_questions", i), f"red-line question {qid} cites no red_line rule")

@@ -1,0 +1,29 @@
+"""Build content trees for tests: the tiny valid tree with a broken overlay applied."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+VALID = DATA / "valid"
+BROKEN = DATA / "broken"
+
+
+def broken_tree(name: str, into: Path) -> Path:
+    """Copy tests/data/valid to `into`, then lay tests/data/broken/<name> over it.
+
+    An overlay holds only the files it changes; a `DELETE` file lists paths to remove.
+    """
+    shutil.copytree(VALID, into)
+    overlay = BROKEN / name
+    for path in overlay.rglob("*"):
+        if path.is_file() and path.name not in ("DELETE", "expected.txt"):
+            target = into / path.relative_to(overlay)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    deletions = overlay / "DELETE"
+    if deletions.exists():
+        for line in deletions.read_text().split():
+            (into / line).unlink()
+    return into
