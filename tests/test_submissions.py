@@ -1,0 +1,72 @@
+"""The submission store: atomic, never overwritten, strict on read."""
+
+import json
+
+import pytest
+
+from wechat_training import submissions
+
+
+def make(employee="E1001", **changes):
+    fields = dict(
+        employee_id=employee,
+        module_id="account_security",
+        content_version="abc123def456",
+        rule_versions={"ACC-001": 1},
+        question_ids=["Q-ACC-001", "Q-ACC-002"],
+        answers={"Q-ACC-001": ["b"]},
+        started_at="2026-11-01T09:00:00.000Z",
+        identity_source="local",
+    )
+    fields.update(changes)
+    return submissions.new_submission(**fields)
+
+
+def test_written_submission_reads_back_equal_with_unanswered_questions_empty(tmp_path):
+    sub = make()
+    path = submissions.write(tmp_path, sub)
+    assert path.parent == tmp_path / "submissions" / "account_security" / "E1001"
+    back = submissions.read(path)
+    assert back == sub
+    assert back.answers == {"Q-ACC-001": ["b"], "Q-ACC-002": []}
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_resubmitting_adds_an_attempt_and_keeps_the_first(tmp_path):
+    first = submissions.write(tmp_path, make())
+    second = submissions.write(tmp_path, make(answers={"Q-ACC-001": ["a"]}))
+    assert first != second and first.exists()
+    attempts = submissions.attempts(tmp_path, "E1001")
+    assert [a.answers["Q-ACC-001"] for a in attempts] == [["b"], ["a"]]
+
+
+@pytest.mark.parametrize("bad", ["../etc", "a/b", "", "x" * 65, "李雷"])
+def test_an_unsafe_employee_id_is_refused(bad, tmp_path):
+    with pytest.raises(ValueError, match="employee id"):
+        make(employee=bad)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not a readable JSON submission"),
+        ('{"format": "other"}', "not a wechat-training-submission/1 file"),
+    ],
+)
+def test_unreadable_files_raise_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "x.json"
+    path.write_text(content)
+    with pytest.raises(submissions.SubmissionError, match=message) as info:
+        submissions.read(path)
+    assert str(path) in str(info.value)
+
+
+def test_extra_keys_and_wrong_types_are_refused(tmp_path):
+    data = make().to_json()
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({**data, "score": 100}))
+    with pytest.raises(submissions.SubmissionError, match="unexpected \\['score'\\]"):
+        submissions.read(path)
+    path.write_text(json.dumps({**data, "answers": {"Q-ACC-001": "b"}}))
+    with pytest.raises(submissions.SubmissionError, match="answers must map"):
+        submissions.read(path)
