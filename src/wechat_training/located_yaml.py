@@ -60,6 +60,8 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], doc_path: str) 
 
 
 _SCALAR_LOADER = yaml.SafeLoader("")
+# libyaml's parser keeps the marks we need and is several times faster.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _scalar(node: yaml.Node) -> Any:
@@ -77,7 +79,7 @@ def load(path: Path, display: str) -> LocatedDocument:
     except UnicodeDecodeError as exc:
         raise YamlSyntaxError(Problem(display, 1, f"not UTF-8 text ({exc.reason})")) from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_FAST_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
