@@ -66,3 +66,259 @@ def catalog(root: Path | None, as_json: bool) -> None:
     """Print the validated catalogue (rules, questions, modules) as JSON."""
     data = _load(root).to_json()
     click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+# --------------------------------------------------------------------------- records (issue 5)
+
+
+def _record_book(course_dir: Path | None, db: str | None, root: Path | None, campaign: Path | None, as_of):
+    from .problems import ContentError
+    from .recordbook import open_record_book
+
+    try:
+        return open_record_book(
+            course_dir or default_root() / "grading", root or default_root(), db_url=db, campaign_path=campaign,
+            as_of=as_of.date() if as_of else None,
+        )
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+
+
+def _records_options(func):
+    for option in reversed([
+        root_option,
+        click.option("--course-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Course directory holding the gradebook and submissions (default: grading/)."),
+        click.option("--db", default=None, help="Gradebook SQLAlchemy URL (default: sqlite in the course directory)."),
+        click.option("--campaign", type=click.Path(exists=True, path_type=Path), default=None,
+                     help="Campaign file or directory (default: campaign.yaml at the content root)."),
+        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="Freeze the picture at the end of this day (UTC): later attempts are ignored."),
+    ]):
+        func = option(func)
+    return func
+
+
+@main.group()
+def records() -> None:
+    """Training records per employee and module: export them for HR, or show one person's."""
+
+
+@records.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xapi"]), required=True, help="File format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@_records_options
+def records_export(fmt: str, out: Path, root, course_dir, db, campaign, as_of) -> None:
+    """Write every record as Excel-safe CSV, XLSX (with a department summary) or xAPI statements."""
+    from . import exports
+
+    book = _record_book(course_dir, db, root, campaign, as_of)
+    try:
+        exports.write(book.records, fmt, out, home_page=book.campaign.home_page, module_titles=book.module_titles())
+    except exports.ExportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {len(book.records)} records as of {book.as_of} to {out}")
+
+
+@records.command("show")
+@click.argument("employee_id")
+@_records_options
+def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> None:
+    """Print one employee's record for every module."""
+    from . import records as R
+
+    book = _record_book(course_dir, db, root, campaign, as_of)
+    try:
+        mine = R.employee_records(book.records, employee_id)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from exc
+    first = mine.iloc[0]
+    click.echo(f"{first[R.EMPLOYEE_ID]}  {first[R.NAME]}  {first[R.DEPARTMENT]} / {first[R.ROLE]}  (as of {book.as_of})")
+    for row in mine.itertuples(index=False):
+        score = "-" if row.best_score != row.best_score else f"{row.best_score:g}/{row.max_score:g}"
+        due = row.due_date if isinstance(row.due_date, type(book.as_of)) else "-"
+        passed = row.passed_at.strftime("%Y-%m-%d") if row.passed_at == row.passed_at and row.passed_at is not None else "-"
+        line = (f"  {row.module_id:<18} {row.status:<13} best {score:<7} attempts {row.attempts:<3} "
+                f"due {due}  passed {passed}")
+        if row.note:
+            line += f"  ({row.note})"
+        click.echo(line)
+
+
+@main.command()
+@root_option
+@click.option("--port", type=int, default=8866, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--course-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Course directory holding the submission store (default: grading/ of the kit).",
+)
+@click.option(
+    "--employee",
+    default=None,
+    help="Local single-user mode: the employee id every page is for (default: a fictional demo employee).",
+)
+@click.option("--employee-name", default=None, help="Name shown for --employee.")
+@click.option(
+    "--trusted-header",
+    default=None,
+    metavar="HEADER",
+    help="Behind an authenticating proxy: take the employee id from this request header (e.g. X-Remote-User).",
+)
+@click.option("--pool-size", type=int, default=2, show_default=True, help="Preheated kernels kept ready per page.")
+@click.option(
+    "--idle-timeout",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Seconds after which the kernel of a closed tab is shut down.",
+)
+def serve(
+    root: Path | None,
+    port: int,
+    course_dir: Path | None,
+    employee: str | None,
+    employee_name: str | None,
+    trusted_header: str | None,
+    pool_size: int,
+    idle_timeout: int,
+) -> None:
+    """Start the learner portal (Voila on 127.0.0.1) with preheated kernels."""
+    from .server import DEMO_EMPLOYEE, DEMO_EMPLOYEE_NAME, ServeOptions, serve as run
+    from .submissions import check_employee_id
+
+    catalog = _load(root)
+    if employee is not None:
+        try:
+            check_employee_id(employee)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--employee") from exc
+    demo = employee is None and trusted_header is None
+    options = ServeOptions(
+        root=(root or default_root()).resolve(),
+        course_dir=(course_dir or default_root() / "grading").resolve(),
+        port=port,
+        employee=DEMO_EMPLOYEE if demo else employee,
+        employee_name=DEMO_EMPLOYEE_NAME if demo else (employee_name or ""),
+        trusted_header=trusted_header,
+        pool_size=pool_size,
+        portal_pool_size=pool_size,
+        idle_timeout=idle_timeout,
+    )
+    who = f"header {trusted_header}" if trusted_header else f"employee {options.employee}"
+    click.echo(f"Portal for {who}: http://127.0.0.1:{port}/  (Ctrl+C to stop)")
+    run(options, sorted(catalog.modules))
+
+
+# --------------------------------------------------------------------------- grading (issue 4)
+
+course_dir_option = click.option(
+    "--course-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="nbgrader course directory (default: grading/ of the kit).",
+)
+db_option = click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Gradebook SQLAlchemy URL (default: $WECHAT_TRAINING_DB, else sqlite in the course directory).",
+)
+
+
+def _course_dir(course_dir: Path | None) -> Path:
+    return (course_dir or default_root() / "grading").resolve()
+
+
+@main.command()
+@root_option
+@course_dir_option
+def build(root: Path | None, course_dir: Path | None) -> None:
+    """Write the nbgrader source assignment of every module (source/<module>/<module>.ipynb)."""
+    from . import assignments
+
+    catalog = _load(root)
+    for path in assignments.build(catalog, _course_dir(course_dir)):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@root_option
+@click.option("--module", default=None, help="Grade only this module.")
+@click.option("--since", default=None, metavar="TIME", help="Only submissions made at or after this ISO date/time (UTC).")
+@course_dir_option
+@db_option
+def grade(root: Path | None, module: str | None, since: str | None, course_dir: Path | None, db: str | None) -> None:
+    """Grade every new submission in the store into the nbgrader gradebook (safe, idempotent)."""
+    from . import grader
+    from .gradebook import GradebookError
+    from .problems import ContentError
+
+    catalog = _load(root)
+    try:
+        since_time = grader.parse_since(since) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if not sys.stderr.isatty():
+            # A bar redrawn with \r is noise in a log file: one line per batch instead.
+            if total:
+                click.echo(f"grading {done}/{total}", err=True)
+            return
+        if bar is None and total:
+            bar = click.progressbar(length=total, label="grading", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
+    try:
+        report = grader.grade(_course_dir(course_dir), catalog, db_url=db, module=module, since=since_time, progress=progress)
+    except ContentError as exc:  # an invalid campaign.yaml
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    except (ValueError, GradebookError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for _path, reason in report.rejected:
+        click.echo(f"rejected: {reason}", err=True)
+    click.echo(
+        f"graded {report.graded} new submission(s) in {report.seconds:.1f} s "
+        f"({report.already} already graded, {report.flagged} flagged, {report.late} late, "
+        f"{len(report.rejected)} rejected)"
+    )
+
+
+@main.group()
+def roster() -> None:
+    """The employee roster in the gradebook."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@course_dir_option
+@db_option
+def roster_import(file: Path, course_dir: Path | None, db: str | None) -> None:
+    """Import FILE.csv or FILE.xlsx (English or Chinese headers); re-import updates."""
+    from . import gradebook
+    from .roster import RosterError, import_roster
+
+    try:
+        report = import_roster(file, gradebook.resolve_url(_course_dir(course_dir), db))
+    except RosterError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found; nothing imported.", err=True)
+        sys.exit(1)
+    except gradebook.GradebookError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{report.rows} employee(s): {report.added} added, {report.updated} updated, {report.unchanged} unchanged")

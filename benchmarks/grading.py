@@ -1,0 +1,169 @@
+"""Benchmark: stock `nbgrader autograde` vs our safe bulk grader, side by side.
+
+    python benchmarks/grading.py [--submissions 20000] [--sample 10] [--root DIR] [--db URL]
+
+Writes N fictional portal submissions (all six modules, a spread of right and
+wrong answers) to a temporary course directory, then
+
+- stock: turns a SAMPLE of them into nbgrader notebook submissions (the
+  release notebook with the same answers filled in) and runs nbgrader's own
+  autograde on them (a kernel per notebook, in-process API);
+- ours: grades ALL N store submissions into the gradebook (`grader.grade`).
+
+Prints submissions per second for each, the ratio, and whether the scores of
+the sampled submissions agree. Nothing is written outside a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from wechat_training import assignments, gradebook, grader, submissions
+from wechat_training.catalog import Catalog, load_catalog
+from wechat_training.cli import default_root
+
+
+def fictional_submissions(course: Path, catalog: Catalog, count: int, seed: int = 7) -> list[submissions.Submission]:
+    rng = random.Random(seed)
+    modules = sorted(catalog.modules)
+    written = []
+    for n in range(count):
+        module_id = modules[n % len(modules)]
+        employee = f"B{n // len(modules):06d}"
+        qids = catalog.questions_for(module_id, employee)
+        answers = {}
+        for qid in qids:
+            question = catalog.questions[qid]
+            key = sorted(question.correct_choice_ids())
+            options = ["true", "false"] if question.type == "true_false" else [c.id for c in question.choices]
+            answers[qid] = key if rng.random() < 0.75 else [rng.choice(options)]
+        sub = submissions.new_submission(
+            employee_id=employee,
+            module_id=module_id,
+            content_version=catalog.content_version(module_id),
+            rule_versions=catalog.rule_versions(module_id),
+            question_ids=qids,
+            answers=answers,
+            started_at="2026-03-01T08:00:00.000Z",
+            submitted_at=f"2026-03-01T08:{10 + n // 60000:02d}:{(n // 1000) % 60:02d}.{n % 1000:03d}Z",
+            identity_source="local",
+        )
+        submissions.write(course, sub)
+        written.append(sub)
+    return written
+
+
+def as_notebook(release: Path, sub: submissions.Submission, catalog: Catalog) -> nbformat.NotebookNode:
+    """The release notebook answered as the portal submission was."""
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata["nbgrader"].get("grade_id", "")
+        if not gid.endswith(assignments.ANSWER_SUFFIX):
+            continue
+        qid = assignments.question_id(gid[: -len(assignments.ANSWER_SUFFIX)])
+        picked = sub.answers.get(qid)
+        if not picked:
+            continue
+        if catalog.questions[qid].type == "true_false":
+            cell.source = f"answer = {picked[0] == 'true'}"
+        else:
+            cell.source = f"answer = {json.dumps(picked)}"
+    return nb
+
+
+def stock_autograde(course: Path, db_url: str, modules: list[str]) -> dict[tuple[str, str], float]:
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.db_url = db_url
+    config.CourseDirectory.course_id = gradebook.COURSE_ID
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for module_id in modules:
+        result = api.autograde(module_id, "*", force=True, create=True)
+        if not result["success"]:
+            raise SystemExit(f"stock autograde of {module_id} failed:\n{result.get('error') or result.get('log')}")
+    with Gradebook(db_url, gradebook.COURSE_ID) as gb:
+        return {(s.assignment.name, s.student_id): s.score for m in modules for s in gb.assignment_submissions(m)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--submissions", type=int, default=20000, help="portal submissions graded by ours")
+    parser.add_argument("--sample", type=int, default=10, help="of which stock nbgrader autogrades this many")
+    parser.add_argument("--root", type=Path, default=None, help="content root (default: the shipped content)")
+    parser.add_argument("--db", default=None, help="gradebook URL for ours (default: SQLite in the temp course)")
+    args = parser.parse_args()
+
+    catalog = load_catalog(args.root or default_root())
+    work = Path(tempfile.mkdtemp(prefix="wt-bench-"))
+    try:
+        ours_course, stock_course = work / "ours", work / "stock"
+        print(f"writing {args.submissions} fictional submissions ...", file=sys.stderr)
+        subs = fictional_submissions(ours_course, catalog, args.submissions)
+        db_url = args.db or gradebook.default_url(ours_course)
+
+        # Registering assignments (nbgrader generate_assignment) is setup, not grading: both sides get it first.
+        print("registering assignments with nbgrader ...", file=sys.stderr)
+        gradebook.ensure_schema(db_url)
+        for module_id in sorted(catalog.modules):
+            grader.registered(ours_course, db_url, catalog, module_id)
+        stock_course.mkdir()
+        shutil.copytree(ours_course / "source", stock_course / "source")
+        shutil.copytree(ours_course / "release", stock_course / "release")
+        stock_db = gradebook.default_url(stock_course)
+        gradebook.ensure_schema(stock_db)
+        for module_id in sorted(catalog.modules):
+            gradebook.register_assignment(stock_course, stock_db, module_id)
+
+        sample = random.Random(11).sample(subs, min(args.sample, len(subs)))
+        for sub in sample:
+            folder = stock_course / "submitted" / sub.employee_id / sub.module_id
+            folder.mkdir(parents=True)
+            release = stock_course / "release" / sub.module_id / f"{sub.module_id}.ipynb"
+            nbformat.write(as_notebook(release, sub, catalog), folder / f"{sub.module_id}.ipynb")
+
+        print(f"stock nbgrader autograde on {len(sample)} notebooks ...", file=sys.stderr)
+        started = time.perf_counter()
+        stock_scores = stock_autograde(stock_course, stock_db, sorted({s.module_id for s in sample}))
+        stock_seconds = time.perf_counter() - started
+
+        print(f"ours on all {len(subs)} submissions ...", file=sys.stderr)
+        started = time.perf_counter()
+        report = grader.grade(ours_course, catalog, db_url=db_url)
+        our_seconds = time.perf_counter() - started
+
+        attempts = gradebook.read_frames(db_url).attempts.set_index("submission_id")
+        agree = sum(
+            1 for s in sample if stock_scores.get((s.module_id, s.employee_id)) == attempts.loc[s.submission_id, "score"]
+        )
+        stock_rate = len(sample) / stock_seconds
+        our_rate = report.graded / our_seconds
+        print(f"content: {catalog.summary()}")
+        print(f"stock nbgrader autograde: {len(sample)} submissions in {stock_seconds:.1f} s = {stock_rate:.2f} submissions/s")
+        print(f"ours (safe bulk grader):  {report.graded} submissions in {our_seconds:.2f} s = {our_rate:.0f} submissions/s "
+              f"({report.flagged} flagged, {len(report.rejected)} rejected)")
+        print(f"ratio ours/stock: {our_rate / stock_rate:.0f}x")
+        print(f"scores agree on the sample: {agree}/{len(sample)}")
+        gradebook.dispose(db_url)
+        gradebook.dispose(stock_db)
+        if agree != len(sample):
+            raise SystemExit(1)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

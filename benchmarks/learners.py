@@ -1,0 +1,312 @@
+"""N learners open a module at once: stock Voila vs `wechat-training serve`, side by side.
+
+Measured server side (a browser's own CPU would swamp the figure on a 2-core
+machine): each simulated learner fetches the module page, opens the kernel
+websocket and asks for the widget state the way the ipywidgets front end
+does (`jupyter.widget.control` comm, `request_states`). "Live" means the
+state holds the model of the widget view the page displays. A page whose
+HTML lacks that view, or whose state lacks its model, counts as missing.
+
+Then the learners leave (websockets closed) and we count, 60 s later, the
+kernels of those learners still running. RSS/PSS/USS of the learners'
+kernels are read from /proc while they are all open.
+
+    python benchmarks/learners.py [--sizes 1,10,25,50] [--module account_security] [--linger 60]
+
+Not part of pytest. Prints a table and the ratios stock/ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.websocket import websocket_connect
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from wechat_training import learner_notebooks  # noqa: E402
+from wechat_training.catalog import load_catalog  # noqa: E402
+
+EMPLOYEE = "E000042"
+PAGE_TIMEOUT = 300
+CONTROL_PROTOCOL = "1.0.0"  # ipywidgets 8 widget control comm; the kernel closes the comm on a mismatch
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Visit:
+    seconds: float | None = None
+    error: str = ""
+    kernel_id: str = ""
+    ws: object = None
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    port: int
+    log: Path
+    workdir: Path
+    ready_s: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Server:
+    port = free_port()
+    log = workdir / f"{name}.log"
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [a.replace("{port}", str(port)) for a in argv],
+        stdout=open(log, "wb"), stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=workdir,
+        start_new_session=True,
+    )
+    server = Server(name, proc, port, log, workdir)
+    import urllib.request
+
+    while True:
+        try:
+            urllib.request.urlopen(server.url + "/voila/static/voila.js", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"{name} did not start:\n{log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+    server.ready_s = time.monotonic() - t0
+    return server
+
+
+def stop(server: Server) -> None:
+    server.proc.send_signal(signal.SIGTERM)
+    try:
+        server.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.proc.pid, signal.SIGKILL)
+    # Kernels are in the server's session; stock Voila leaves none on SIGTERM either.
+    try:
+        os.killpg(server.proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def kernel_pids(server: Server) -> dict[str, int]:
+    """kernel id -> pid of every kernel process of this server (from the connection file name)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) != server.proc.pid:
+                continue
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ProcessLookupError):
+            continue
+        for part in cmd:
+            m = re.search(rb"kernel-([0-9a-f-]{36})\.json", part)
+            if m:
+                found[m.group(1).decode()] = int(entry.name)
+    return found
+
+
+def memory(pid: int) -> tuple[float, float, float]:
+    """RSS, PSS, USS in MB."""
+    rss = pss = uss = 0
+    try:
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            key, _, rest = line.partition(":")
+            kb = int(rest.split()[0]) if rest.split() and rest.split()[0].isdigit() else 0
+            if key == "Rss":
+                rss = kb
+            elif key == "Pss":
+                pss = kb
+            elif key in ("Private_Clean", "Private_Dirty"):
+                uss += kb
+    except OSError:
+        pass
+    return rss / 1024, pss / 1024, uss / 1024
+
+
+def message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> str:
+    return json.dumps({
+        "header": {"msg_id": uuid.uuid4().hex, "username": "bench", "session": session, "msg_type": msg_type,
+                   "version": "5.3", "date": ""},
+        "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
+    })
+
+
+async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
+    result = Visit()
+    t0 = time.monotonic()
+    try:
+        response = await client.fetch(HTTPRequest(server.url + path, request_timeout=PAGE_TIMEOUT, connect_timeout=PAGE_TIMEOUT))
+        html = response.body.decode()
+        kernel = re.search(r'"kernelId": "([0-9a-f-]{36})"', html)
+        views = re.findall(r'"model_id": "([0-9a-f]{32})"', html)
+        if not kernel:
+            result.error = "no kernel id in page"
+            return result
+        if not views:
+            result.error = "page has no widget view (output missing)"
+            return result
+        result.kernel_id = kernel.group(1)
+        ws = await websocket_connect(
+            f"ws://127.0.0.1:{server.port}/api/kernels/{result.kernel_id}/channels?session_id={uuid.uuid4().hex}",
+            connect_timeout=PAGE_TIMEOUT,
+        )
+        result.ws = ws
+        session = uuid.uuid4().hex
+        comm_id = uuid.uuid4().hex
+        ws.write_message(message("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
+                                 session, {"version": CONTROL_PROTOCOL}))
+        ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}, session))
+        deadline = time.monotonic() + PAGE_TIMEOUT
+        while time.monotonic() < deadline:
+            raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
+            if raw is None:
+                result.error = "websocket closed"
+                return result
+            if isinstance(raw, bytes):
+                continue  # binary frames carry buffers; the state message is JSON text here
+            msg = json.loads(raw)
+            data = msg.get("content", {}).get("data", {})
+            if msg.get("msg_type") == "comm_msg" and data.get("method") == "update_states":
+                states = data.get("states", {})
+                missing = [v for v in views if v not in states]
+                if missing:
+                    result.error = f"{len(missing)} displayed widget(s) missing from the kernel state"
+                else:
+                    result.seconds = time.monotonic() - t0
+                return result
+        result.error = "timeout"
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports every failure kind
+        result.error = f"{type(exc).__name__}: {exc}"[:120]
+    return result
+
+
+async def crowd(server: Server, path: str, n: int) -> tuple[list[Visit], list[tuple[float, float, float]]]:
+    """All learners arrive at once; memory is read while every tab is still open; then they leave."""
+    client = AsyncHTTPClient(max_clients=max(n, 10), force_instance=True)
+    try:
+        visits = list(await asyncio.gather(*(visit(server, path, client) for _ in range(n))))
+    finally:
+        client.close()
+    pids = kernel_pids(server)
+    mem = [memory(pids[v.kernel_id]) for v in visits if v.kernel_id in pids]
+    for v in visits:  # the learners leave: their tabs close
+        if v.ws is not None:
+            v.ws.close()
+    await asyncio.sleep(0.5)
+    return visits, mem
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def measure(server: Server, path: str, n: int, linger: float) -> dict:
+    visits, mem = asyncio.run(crowd(server, path, n))
+    times = [v.seconds for v in visits if v.seconds is not None]
+    errors = [v.error for v in visits if v.error]
+    row = {
+        "server": server.name, "n": n, "ok": len(times), "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+        "p50": statistics.median(times) if times else float("nan"),
+        "p95": p95(times) if times else float("nan"),
+        "max": max(times) if times else float("nan"),
+        "rss": statistics.mean(m[0] for m in mem) if mem else float("nan"),
+        "pss": statistics.mean(m[1] for m in mem) if mem else float("nan"),
+        "uss": statistics.mean(m[2] for m in mem) if mem else float("nan"),
+    }
+    learner_kernels = {v.kernel_id for v in visits if v.kernel_id}
+    time.sleep(linger)
+    row["left"] = len(learner_kernels & set(kernel_pids(server)))
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,10,25,50")
+    parser.add_argument("--module", default="account_security")
+    parser.add_argument("--root", default=str(REPO), help="content root (default: the shipped content)")
+    parser.add_argument("--linger", type=float, default=60.0, help="seconds after leaving before counting kernels")
+    parser.add_argument("--pool-size", type=int, default=None, help="ours: preheated kernels per page (default: serve's)")
+    parser.add_argument("--only", choices=["stock", "ours"], default=None)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    root = Path(args.root).resolve()
+    catalog = load_catalog(root)
+    work = Path(tempfile.mkdtemp(prefix="wt-bench-"))
+    notebooks = work / "notebooks"
+    learner_notebooks.write(notebooks, sorted(catalog.modules))
+    env = {"WECHAT_TRAINING_ROOT": str(root), "WECHAT_TRAINING_COURSE_DIR": str(work / "course"),
+           "WECHAT_TRAINING_EMPLOYEE": EMPLOYEE}
+    path = f"/voila/render/{args.module}.ipynb"
+    stock_argv = [sys.executable, "-m", "voila", str(notebooks), "--no-browser", "--port={port}", "--Voila.ip=127.0.0.1"]
+    ours_argv = [sys.executable, "-m", "wechat_training", "serve", "--root", str(root), "--course-dir",
+                 str(work / "course"), "--port", "{port}", "--employee", EMPLOYEE]
+    if args.pool_size is not None:
+        ours_argv += ["--pool-size", str(args.pool_size)]
+    rows = []
+    print(f"cpus={os.cpu_count()} module={args.module} root={root} work={work}", flush=True)
+    for n in sizes:
+        for name, argv in (("stock voila", stock_argv), ("wechat-training serve", ours_argv)):
+            if args.only and not name.startswith(args.only):
+                continue
+            server = start(name, argv, env, work)
+            if name.startswith("wechat"):
+                # Let the pools fill as they would on a server that has been up for a while.
+                time.sleep(float(os.environ.get("BENCH_WARMUP", "20")))
+            try:
+                row = measure(server, path, n, args.linger)
+            finally:
+                stop(server)
+            rows.append(row)
+            print(f"  {name:22} n={n:3} ok={row['ok']:3} err={row['errors']:2} p50={row['p50']:6.2f}s "
+                  f"p95={row['p95']:6.2f}s RSS={row['rss']:5.1f}MB PSS={row['pss']:5.1f}MB USS={row['uss']:5.1f}MB "
+                  f"left={row['left']} {row['first_error']}", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+    print()
+    print("| N | server | ok/N | p50 s | p95 s | max s | RSS MB/learner | PSS MB | USS MB | kernels left after "
+          f"{args.linger:.0f}s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['n']} | {r['server']} | {r['ok']}/{r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | "
+              f"{r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} |")
+    print()
+    by = {(r["server"], r["n"]): r for r in rows}
+    for n in sizes:
+        s, o = by.get(("stock voila", n)), by.get(("wechat-training serve", n))
+        if s and o and o["p95"] == o["p95"] and o["p95"] > 0:
+            print(f"N={n}: p95 stock/ours = {s['p95'] / o['p95']:.1f}x; PSS stock/ours = {s['pss'] / o['pss']:.1f}x; "
+                  f"kernels left stock {s['left']} vs ours {o['left']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Benchmark: training records export, ours vs `nbgrader export`, then ours at 100,000 x 6.
+
+    python benchmarks/records.py [--employees 600] [--big 100000] [--skip-nbgrader]
+
+Part 1 builds one real SQLite gradebook (synthetic content tree of 3 modules,
+nbgrader assignments, roster and graded attempts written through
+`wechat_training.gradebook`) and times, in this process, nbgrader's stock
+CsvExportPlugin against ours (read the gradebook + roll up + CSV), side by side.
+Part 2 times ours alone on synthetic gradebook frames of 100,000 employees x 6
+modules: roll-up, CSV, XLSX. Issue 5's target: under 10 s for part 2.
+Everything is written under a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # the gradebook filler shared with the tests
+
+from wechat_training import exports  # noqa: E402
+from wechat_training import records as R  # noqa: E402
+from wechat_training.campaign import Campaign  # noqa: E402
+from wechat_training.schema import AREA_PREFIX, AREAS  # noqa: E402
+
+DEPARTMENTS = ["Sales", "Customer Service", "Wealth Management", "Marketing", "Operations", "Finance", "IT", "HR",
+               "Legal", "Risk"]
+ROLES = ["Staff", "Relationship Manager", "Team Lead", "Manager"]
+AS_OF = date(2026, 4, 1)
+
+
+def content_tree(root: Path, modules: list[str]) -> None:
+    """A small valid content tree: per module 2 rules, 6 questions, 2 fixed + 2 drawn."""
+    for sub in ("rules", "quizzes/questions", "quizzes/modules"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    text = {"zh": "文字", "en": "Text"}
+    for area in modules:
+        p = AREA_PREFIX[area]
+        rules = [{"id": f"{p}-00{i}", "area": area, "title": text, "text": text, "why": text,
+                  "severity": "red_line" if i == 1 else "major",
+                  "source": [{"file": "000_0123456789abcdef.txt", "section": "一"}], "version": 1} for i in (1, 2)]
+        questions = [{"id": f"Q-{p}-00{i}", "type": "single", "rules": [f"{p}-00{1 + i % 2}"], "prompt": text,
+                      "choices": [{"id": "a", "text": text, "correct": True}, {"id": "b", "text": text}],
+                      "explanation": text} for i in range(1, 7)]
+        module = {"id": area, "title": {"zh": area, "en": area}, "intro": text, "fixed": [f"Q-{p}-001", f"Q-{p}-002"],
+                  "draw": {"count": 2}, "pass_mark": 0.75, "red_line_questions": [f"Q-{p}-001"]}
+        for sub, key, data in (("rules", "rules", rules), ("quizzes/questions", "questions", questions),
+                               ("quizzes/modules", "module", module)):
+            (root / sub / f"{area}.yaml").write_text(yaml.safe_dump({key: data}, allow_unicode=True), encoding="utf-8")
+
+
+def roster(n: int, rng: random.Random) -> list[dict]:
+    return [{"employee_id": f"E{i:06d}", "name": f"员工{i}, Test", "department": rng.choice(DEPARTMENTS),
+             "role": rng.choice(ROLES), "email": f"e{i:06d}@corp.example", "manager": f"E{rng.randrange(n):06d}",
+             "hire_date": "2020-01-01"} for i in range(n)]
+
+
+def timed(label: str, func, *args, **kwargs):
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    seconds = time.perf_counter() - start
+    print(f"  {label:<44} {seconds:8.2f} s", flush=True)
+    return result, seconds
+
+
+def part_nbgrader(n: int, work: Path) -> None:
+    import records_gradebook as G
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins.export import CsvExportPlugin
+
+    from wechat_training import gradebook
+    from wechat_training.catalog import load_catalog
+    from wechat_training.recordbook import open_record_book
+
+    modules = list(AREAS[:3])
+    root = work / "content"
+    content_tree(root, modules)
+    catalog = load_catalog(root)
+    course = work / "course"
+    course.mkdir()
+    url = gradebook.default_url(course)
+    rng = random.Random(5)
+    print(f"\nPart 1: {n} employees x {len(modules)} modules, SQLite gradebook (filling it...)", flush=True)
+    G.register_modules(url, catalog, modules)
+    people = roster(n, rng)
+    G.add_roster(url, people)
+    rows = []
+    for person in people:
+        for module in modules:
+            if rng.random() < 0.85:  # some never submit: nbgrader writes 0 for them, we write not_started
+                when = datetime(2026, 1, 5, 9, tzinfo=UTC) + timedelta(minutes=rng.randrange(80 * 24 * 60))
+                rows.append(G.graded_attempt(catalog, person["employee_id"], module, when, rng.random() < 0.8, rng))
+    G.store(url, rows)
+    gradebook.dispose(url)
+    (course / "campaign.yaml").write_text(
+        "campaigns:\n  - id: bench\n    title: {zh: 培训, en: Training}\n    open_date: 2026-01-05\n"
+        f"    due_date: 2026-03-31\n    audience: {{everyone: true}}\n    modules: [{', '.join(modules)}]\n",
+        encoding="utf-8",
+    )
+    print(f"  {len(rows)} graded attempts stored", flush=True)
+
+    def stock() -> None:
+        plugin = CsvExportPlugin(to=str(work / "nbgrader.csv"))
+        with Gradebook(url, gradebook.COURSE_ID) as gb:
+            plugin.export(gb)
+
+    def ours() -> None:
+        book = open_record_book(course, root, db_url=url, campaign_path=course / "campaign.yaml", as_of=AS_OF)
+        exports.write_csv(book.records, work / "ours.csv")
+
+    _, ours_s = timed("ours: read gradebook + records + CSV", ours)
+    _, stock_s = timed("nbgrader export (stock CsvExportPlugin)", stock)
+    print(f"  ratio nbgrader / ours: {stock_s / ours_s:.1f}x")
+
+
+def big_frames(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gradebook-shaped frames (as `gradebook.read_frames` returns) for n employees x 6 modules."""
+    ids = np.char.add("E", np.char.zfill(np.arange(n).astype(str), 7)).astype(object)
+    employees = pd.DataFrame({
+        "employee_id": ids,
+        "name": np.char.add("员工", np.arange(n).astype(str)).astype(object),
+        "department": np.array(DEPARTMENTS, dtype=object)[rng.integers(0, len(DEPARTMENTS), n)],
+        "role": np.array(ROLES, dtype=object)[rng.integers(0, len(ROLES), n)],
+        "email": "", "manager": "E0000001", "hire_date": None,
+    })
+    emp = np.repeat(ids, len(AREAS))
+    mod = np.tile(np.array(AREAS, dtype=object), n)
+    keep = rng.random(len(emp)) < 0.9
+    emp, mod = emp[keep], mod[keep]
+    # A second attempt for a fifth of them.
+    again = rng.random(len(emp)) < 0.2
+    emp, mod = np.concatenate([emp, emp[again]]), np.concatenate([mod, mod[again]])
+    m = len(emp)
+    start = pd.Timestamp("2026-01-05", tz="UTC")
+    submitted = start + pd.to_timedelta(rng.integers(0, 90 * 24 * 3600, m), unit="s")
+    score = rng.integers(0, 5, m).astype(float)
+    versions = {a: {f"{AREA_PREFIX[a]}-001": 1, f"{AREA_PREFIX[a]}-002": 1} for a in AREAS}
+    attempts = pd.DataFrame({
+        "submission_id": np.char.add("s", np.arange(m).astype(str)).astype(object),
+        "employee_id": emp, "module_id": mod, "content_version": "cv1",
+        "rule_versions": [versions[x] for x in mod],
+        "started_at": submitted - pd.Timedelta(minutes=5), "submitted_at": submitted,
+        "score": score, "max_score": 4.0, "passed": score >= 3, "red_line_misses": (score < 2).astype(int),
+        "late": False, "flags": "",
+    })
+    return employees, attempts
+
+
+def part_big(n: int, work: Path) -> None:
+    print(f"\nPart 2: ours alone, {n} employees x {len(AREAS)} modules (synthetic gradebook frames)", flush=True)
+    employees, attempts = big_frames(n, np.random.default_rng(7))
+    print(f"  {len(attempts)} attempts", flush=True)
+    campaign = Campaign.default()
+    current = {a: {f"{AREA_PREFIX[a]}-001": 1, f"{AREA_PREFIX[a]}-002": 2 if a == "oversight" else 1} for a in AREAS}
+    records, t1 = timed("records roll-up", R.build_records, employees, attempts, campaign,
+                        rule_versions=current, as_of=AS_OF)
+    _, t2 = timed(f"CSV ({len(records)} rows)", exports.write_csv, records, work / "big.csv")
+    _, t3 = timed("XLSX (records + departments sheets)", exports.write_xlsx, records, work / "big.xlsx")
+    total = t1 + t2 + t3
+    print(f"  total {total:.2f} s (target < 10 s: {'met' if total < 10 else 'NOT met'}); "
+          f"CSV {(work / 'big.csv').stat().st_size / 1e6:.0f} MB, XLSX {(work / 'big.xlsx').stat().st_size / 1e6:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, default=600, help="employees in part 1 (nbgrader side by side)")
+    parser.add_argument("--big", type=int, default=100_000, help="employees in part 2 (ours alone)")
+    parser.add_argument("--skip-nbgrader", action="store_true", help="run part 2 only")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wt-bench-") as tmp:
+        work = Path(tmp)
+        if not args.skip_nbgrader:
+            part_nbgrader(args.employees, work)
+        part_big(args.big, work)
+
+
+if __name__ == "__main__":
+    main()
