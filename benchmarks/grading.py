@@ -99,6 +99,14 @@ def stock_autograde(course: Path, db_url: str, modules: list[str]) -> dict[tuple
         return {(s.assignment.name, s.student_id): s.score for m in modules for s in gb.assignment_submissions(m)}
 
 
+def _rows_written(db_url: str) -> int:
+    import sqlalchemy as sa
+
+    tables = ("wt_attempt", "wt_answer", "submitted_assignment", "submitted_notebook", "grade", "comment")
+    with gradebook.engine_for(db_url).connect() as conn:
+        return sum(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--submissions", type=int, default=20000, help="portal submissions graded by ours")
@@ -156,6 +164,9 @@ def main() -> None:
         print(f"ours (safe bulk grader):  {report.graded} submissions in {our_seconds:.2f} s = {our_rate:.0f} submissions/s "
               f"({report.flagged} flagged, {len(report.rejected)} rejected)")
         print(f"ratio ours/stock: {our_rate / stock_rate:.0f}x")
+        rows = _rows_written(db_url)
+        print(f"database rows written per submission: {rows / max(report.graded, 1):.0f} "
+              "(nbgrader mirrors every question of the module notebook: a grade and a comment each)")
         print(f"scores agree on the sample: {agree}/{len(sample)}")
         gradebook.dispose(db_url)
         gradebook.dispose(stock_db)

@@ -115,23 +115,53 @@ def stop(server: Server) -> None:
         pass
 
 
-def kernel_pids(server: Server) -> dict[str, int]:
-    """kernel id -> pid of every kernel process of this server (from the connection file name)."""
-    found = {}
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if os.getsid(int(entry.name)) != server.proc.pid:
-                continue
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")
-        except (OSError, ProcessLookupError):
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
             continue
-        for part in cmd:
-            m = re.search(rb"kernel-([0-9a-f-]{36})\.json", part)
-            if m:
-                found[m.group(1).decode()] = int(entry.name)
-    return found
+        table[int(entry.name)] = (ppid, cmd)
+    return table
+
+
+def kernel_pids(server: Server) -> list[int]:
+    """Every kernel process of this server: spawned (ipykernel_launcher) or forked from our template."""
+    table = _processes()
+    descendants, frontier = set(), {server.proc.pid}
+    while frontier:
+        frontier = {pid for pid, (ppid, _) in table.items() if ppid in frontier} - descendants
+        descendants |= frontier
+    kernels = []
+    for pid in descendants:
+        ppid, cmd = table[pid]
+        if "ipykernel_launcher" in cmd or ("wechat_training.zygote" in cmd and ppid != server.proc.pid):
+            kernels.append(pid)
+    return sorted(kernels)
+
+
+def template_pids(server: Server) -> list[int]:
+    return [pid for pid, (ppid, cmd) in _processes().items() if ppid == server.proc.pid and "wechat_training.zygote" in cmd]
+
+
+def settle(server: Server, quiet: float = 5.0, limit: float = 180.0) -> int:
+    """Wait until the server's kernel count has not changed for `quiet` seconds (pools filled)."""
+    deadline = time.monotonic() + limit
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(kernel_pids(server))
+        if count != last:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+        time.sleep(0.5)
+    return last
 
 
 def memory(pid: int) -> tuple[float, float, float]:
@@ -205,7 +235,8 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
                 return result
         result.error = "timeout"
     except Exception as exc:  # noqa: BLE001 - a benchmark reports every failure kind
-        result.error = f"{type(exc).__name__}: {exc}"[:120]
+        import traceback
+        result.error = f"{type(exc).__name__}: {exc} {traceback.format_exc()[-600:]}"
     return result
 
 
@@ -216,8 +247,7 @@ async def crowd(server: Server, path: str, n: int) -> tuple[list[Visit], list[tu
         visits = list(await asyncio.gather(*(visit(server, path, client) for _ in range(n))))
     finally:
         client.close()
-    pids = kernel_pids(server)
-    mem = [memory(pids[v.kernel_id]) for v in visits if v.kernel_id in pids]
+    mem = [memory(pid) for pid in kernel_pids(server) + template_pids(server)]
     for v in visits:  # the learners leave: their tabs close
         if v.ws is not None:
             v.ws.close()
@@ -231,6 +261,7 @@ def p95(values: list[float]) -> float:
 
 
 def measure(server: Server, path: str, n: int, linger: float) -> dict:
+    idle_kernels = len(kernel_pids(server))
     visits, mem = asyncio.run(crowd(server, path, n))
     times = [v.seconds for v in visits if v.seconds is not None]
     errors = [v.error for v in visits if v.error]
@@ -240,13 +271,16 @@ def measure(server: Server, path: str, n: int, linger: float) -> dict:
         "p50": statistics.median(times) if times else float("nan"),
         "p95": p95(times) if times else float("nan"),
         "max": max(times) if times else float("nan"),
+        # Every kernel process of the server (pool, template and learners) while all N are connected.
+        "kernels": len(mem),
         "rss": statistics.mean(m[0] for m in mem) if mem else float("nan"),
-        "pss": statistics.mean(m[1] for m in mem) if mem else float("nan"),
-        "uss": statistics.mean(m[2] for m in mem) if mem else float("nan"),
+        "pss": sum(m[1] for m in mem) / n,
+        "uss": sum(m[2] for m in mem) / n,
+        "idle": idle_kernels,
     }
-    learner_kernels = {v.kernel_id for v in visits if v.kernel_id}
     time.sleep(linger)
-    row["left"] = len(learner_kernels & set(kernel_pids(server)))
+    # Kernels beyond the idle pool the server kept before the learners came.
+    row["left"] = max(0, len(kernel_pids(server)) - idle_kernels)
     return row
 
 
@@ -277,28 +311,27 @@ def main() -> None:
     print(f"cpus={os.cpu_count()} module={args.module} root={root} work={work}", flush=True)
     for n in sizes:
         for name, argv in (("stock voila", stock_argv), ("wechat-training serve", ours_argv)):
-            if args.only and not name.startswith(args.only):
+            if args.only and (args.only == "stock") != name.startswith("stock"):
                 continue
             server = start(name, argv, env, work)
-            if name.startswith("wechat"):
-                # Let the pools fill as they would on a server that has been up for a while.
-                time.sleep(float(os.environ.get("BENCH_WARMUP", "20")))
+            # Let the pools fill, as on a server that has been up for a while.
+            settle(server)
             try:
                 row = measure(server, path, n, args.linger)
             finally:
                 stop(server)
             rows.append(row)
             print(f"  {name:22} n={n:3} ok={row['ok']:3} err={row['errors']:2} p50={row['p50']:6.2f}s "
-                  f"p95={row['p95']:6.2f}s RSS={row['rss']:5.1f}MB PSS={row['pss']:5.1f}MB USS={row['uss']:5.1f}MB "
-                  f"left={row['left']} {row['first_error']}", flush=True)
+                  f"p95={row['p95']:6.2f}s kernels={row['kernels']} RSS/kernel={row['rss']:5.1f}MB PSS/learner={row['pss']:5.1f}MB "
+                  f"USS/learner={row['uss']:5.1f}MB left={row['left']} {row['first_error']}", flush=True)
     shutil.rmtree(work, ignore_errors=True)
     print()
-    print("| N | server | ok/N | p50 s | p95 s | max s | RSS MB/learner | PSS MB | USS MB | kernels left after "
-          f"{args.linger:.0f}s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| N | server | live/N | p50 s | p95 s | max s | kernel procs | RSS MB/kernel | PSS MB/learner | "
+          f"USS MB/learner | learner kernels left after {args.linger:.0f}s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']} | {r['server']} | {r['ok']}/{r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | "
-              f"{r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} |")
+              f"{r['kernels']} | {r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} |")
     print()
     by = {(r["server"], r["n"]): r for r in rows}
     for n in sizes:

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the kit and its tests need on a fresh Debian machine with Python 3.11:
-# system packages (Chromium for the browser tests, PostgreSQL for the gradebook
-# tests) when missing, then this package with its test extras.
+# system packages when missing (Chromium for the browser tests, PostgreSQL for the
+# gradebook tests, LibreOffice Calc to open the exports, a CJK font for screenshots),
+# this package with its test extras, and Ralph (a real xAPI LRS) in its own venv
+# because its pins need not match ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
@@ -17,3 +21,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+ralph_venv="${WECHAT_TRAINING_RALPH_VENV:-$HOME/.cache/wechat-training/ralph-venv}"
+if [ ! -x "$ralph_venv/bin/ralph" ]; then
+  python3 -m venv "$ralph_venv"
+  "$ralph_venv/bin/pip" install -q --disable-pip-version-check "ralph-malph[cli,lrs]==5.1.0" requests
+fi

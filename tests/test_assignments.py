@@ -7,12 +7,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import test_grader
 from click.testing import CliRunner
 
-from test_grader import registered_template  # noqa: F401 (fixture)
 from wechat_training import assignments
 from wechat_training.catalog import load_catalog
 from wechat_training.cli import main
+
+registered_template = test_grader.registered_template  # shared fixture
 
 VALID = Path(__file__).parent / "data" / "valid"
 MODULE = "account_security"
@@ -45,7 +47,7 @@ def test_cells_carry_nbgrader_v3_metadata_ascii_grade_ids_and_our_namespace():
 
 
 @pytest.mark.slow
-def test_nbgrader_generates_and_validates_a_release_without_the_key(tmp_path, registered_template):  # noqa: F811
+def test_nbgrader_generates_and_validates_a_release_without_the_key(tmp_path, registered_template):
     """generate_assignment ran in the fixture (nbgrader's own API); validate the
     release and look for any trace of the key in it."""
     from nbgrader.validator import Validator

@@ -88,22 +88,13 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, tmp_path, request):
+def page(browser):
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
-    tab.shots = []  # type: ignore[attr-defined]
+    tab.shots = []  # type: ignore[attr-defined]  # screenshots taken so far, listed on failure
     yield tab
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        tab.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
     context.close()
-
-
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # pragma: no cover - pytest plumbing
-    outcome = yield
-    rep = outcome.get_result()
-    setattr(item, "rep_" + rep.when, rep)
 
 
 def shot(page, tmp_path, name):

@@ -87,8 +87,21 @@ def test_exemptions_hold_until_they_expire() -> None:
     assert campaign.exemption("E200", "publishing", date(2026, 5, 1)).approver == "Zhou Min, HR"
 
 
-def test_without_a_campaign_every_module_is_due_for_everyone(tmp_path: Path) -> None:
+def test_campaign_in_force_path_then_environment_then_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Is the campaign taken from the path given, else $WECHAT_TRAINING_CAMPAIGN, else campaign.yaml at the root?"""
+    monkeypatch.delenv("WECHAT_TRAINING_CAMPAIGN", raising=False)
+    shutil.copy(DATA / "valid.yaml", tmp_path / "campaign.yaml")
+    assert [e.id for e in campaign_for(tmp_path).entries] == ["all-staff", "sales", "optional"]
+    other = tmp_path / "other.yaml"
+    other.write_text((DATA / "valid.yaml").read_text(encoding="utf-8").replace("all-staff", "from-env"), encoding="utf-8")
+    monkeypatch.setenv("WECHAT_TRAINING_CAMPAIGN", str(other))
+    assert campaign_for(tmp_path).entries[0].id == "from-env"
+    assert campaign_for(tmp_path, tmp_path / "campaign.yaml").entries[0].id == "all-staff"
+
+
+def test_without_a_campaign_every_module_is_due_for_everyone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With no campaign.yaml, is every module mandatory for everyone with no dates?"""
+    monkeypatch.delenv("WECHAT_TRAINING_CAMPAIGN", raising=False)
     campaign = campaign_for(tmp_path)
     assert isinstance(campaign, Campaign) and campaign.is_default
     plan = campaign.assignments_for({"department": "Anything", "role": "Any"})

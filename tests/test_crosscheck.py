@@ -9,11 +9,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from test_grader import registered_template  # noqa: F401 (fixture)
+import test_grader
 from test_tamper import ATTACKS, TARGET, apply_notebook_case, honest_notebook
+
 from wechat_training import assignments, gradebook, grader
 from wechat_training.catalog import load_catalog
+
+registered_template = test_grader.registered_template  # shared fixture
 
 MODULE = "account_security"
 VALID = Path(__file__).parent / "data" / "valid"
@@ -39,8 +41,8 @@ def honest(course: Path, answers: dict[str, str]) -> nbformat.NotebookNode:
 
 def stock_autograde(course: Path) -> dict[str, float]:
     """nbgrader's own pipeline (Execute + SaveAutoGrades), in-process."""
-    from nbgrader.apps import NbGraderAPI
     from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
@@ -57,7 +59,7 @@ def stock_autograde(course: Path) -> dict[str, float]:
 
 
 @pytest.mark.slow
-def test_stock_autograde_and_ours_agree_on_honest_submissions(tmp_path, registered_template, monkeypatch):  # noqa: F811
+def test_stock_autograde_and_ours_agree_on_honest_submissions(tmp_path, registered_template, monkeypatch):
     catalog = load_catalog(VALID)
     stock_course, our_course = tmp_path / "stock", tmp_path / "ours"
     shutil.copytree(registered_template, stock_course)

@@ -144,6 +144,7 @@ def page(voila: str) -> Iterator:
 def test_completion_by_department_matches_records(page, expected) -> None:
     """Do the completion table and chart show each department's figures from the records, hiding Finance (2 people)?"""
     assert page.inner_text("#as-of") == str(AS_OF)
+    assert "object at 0x" not in page.inner_text("body")  # no stray repr under the widgets
     want = A.completion_by_department(expected.records).set_index(R.DEPARTMENT)
     assert sorted(want.index) == ["Legal", "Sales"]
     rows = page.query_selector_all("#completion tr[data-department]")

@@ -4,6 +4,7 @@ and the `records` CLI end to end on a real gradebook."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -262,3 +263,79 @@ def test_stock_nbgrader_export_writes_the_same_records(course: tuple[Path, Path]
                    check=True, capture_output=True, timeout=300)
     with only.open(encoding="utf-8-sig", newline="") as handle:
         assert [r["employee_id"] for r in csv.DictReader(handle)] == ["E002"]
+
+
+def test_xlsx_keeps_markup_and_drops_what_xml_cannot_hold(tmp_path: Path) -> None:
+    """Are &, <, >, CR and surrounding spaces kept exactly, and control characters XML forbids dropped?"""
+    from openpyxl import load_workbook
+
+    people = employees([("E001", "  A & B <Ltd>\r\n ", "R&D <1>", "Clerk"), ("E002", "bell\x07 here", "R&D <1>", "Clerk")])
+    records = R.build_records(people, attempts([]), CAMPAIGN, modules=MODULES, as_of=day("2026-03-01"))
+    sheet = load_workbook(exports.write_xlsx(records, tmp_path / "r.xlsx"))["records"]
+    names = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=2)}
+    assert names == {"E001": "  A & B <Ltd>\r\n ", "E002": "bell here"}
+    assert {row[2].value for row in sheet.iter_rows(min_row=2)} == {"R&D <1>"}
+
+
+def test_cli_counts_ungraded_submissions_as_in_progress(course: tuple[Path, Path], tmp_path: Path) -> None:
+    """Is an attempt waiting in the submission store (not graded yet) shown as in progress, not lost?"""
+    import shutil
+
+    from wechat_training import submissions
+    from wechat_training.catalog import load_catalog
+
+    course_dir = tmp_path / "course"
+    shutil.copytree(course[0], course_dir)
+    catalog = load_catalog(DATA / "valid")
+    qids = catalog.questions_for("account_security", "E003")
+    pending = submissions.new_submission(
+        employee_id="E003", module_id="account_security", content_version=catalog.content_version("account_security"),
+        rule_versions=catalog.rule_versions("account_security"), question_ids=qids, answers={q: [] for q in qids},
+        started_at="2026-02-01T08:00:00.000Z", identity_source="local", submitted_at="2026-02-01T08:10:00.000Z",
+    )
+    submissions.write(course_dir, pending)
+    out = tmp_path / "r.csv"
+    _cli("records", "export", "--format", "csv", "--out", str(out), "--as-of", "2026-03-01",
+         "--root", str(DATA / "valid"), "--course-dir", str(course_dir), "--campaign", str(course[1]))
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {r["employee_id"]: r for r in csv.DictReader(handle)}
+    assert rows["E003"]["status"] == "in_progress"
+    assert rows["E003"]["attempts"] == "1" and rows["E003"]["best_score"] == ""
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_both_files_right(records: pd.DataFrame, tmp_path: Path) -> None:
+    """Does LibreOffice read the CSV (encoding from the BOM, formulas kept as text) and the XLSX with the same cells?"""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    exports.write_csv(records, tmp_path / "records.csv")
+    exports.write_xlsx(records, tmp_path / "records.xlsx")
+    out = tmp_path / "lo"
+    # The CSV import is told comma, double quote and the SYSTEM charset (not UTF-8): the BOM must say it.
+    for source, target, infilter in (("records.csv", "xlsx", ["--infilter=CSV:44,34,SYSTEM,1"]),
+                                     # (written back out as UTF-8: the check is of what LibreOffice read)
+                                     ("records.xlsx", "csv:Text - txt - csv (StarCalc):44,34,76,1", [])):
+        done = subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", *infilter,
+             "--convert-to", target, "--outdir", str(out / source.replace(".", "-")), str(tmp_path / source)],
+            capture_output=True, text=True, timeout=180,
+        )
+        assert done.returncode == 0, done.stderr
+    # CSV -> LibreOffice -> XLSX: names intact, neutralised formulas are plain text, no cell is a formula.
+    sheet = load_workbook(out / "records-csv" / "records.xlsx").active
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    names = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=2)}
+    assert names["E001"] == '李伟, "Li"' and names["E007"] == "王芳\nsecond line"
+    assert names["E002"] == "'" + NASTY["E002"]
+    # XLSX -> LibreOffice -> CSV: every record and name as we wrote them.
+    text = (out / "records-xlsx" / "records.csv").read_text(encoding="utf-8", errors="strict")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) == len(records)
+    assert {r["employee_id"]: r["name"] for r in rows}["E002"] == NASTY["E002"]
+    assert {r["employee_id"]: r["name"] for r in rows}["E001"] == '李伟, "Li"'

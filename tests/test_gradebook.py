@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import test_grader
+from test_grader import MODULE, valid_catalog, write_submission
 
-from test_grader import MODULE, course, registered_template, valid_catalog, write_submission  # noqa: F401 (fixtures)
 from wechat_training import gradebook, grader
+
+course = test_grader.course  # shared fixture
+registered_template = test_grader.registered_template  # shared fixture
 
 
 def test_an_empty_database_gives_empty_frames_with_the_contract_columns(tmp_path):

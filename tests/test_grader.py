@@ -51,17 +51,17 @@ def write_submission(
     if answers is None:
         right = len(qids) if right is None else right
         answers = {q: key(catalog, q) if i < right else wrong(catalog, q) for i, q in enumerate(qids)}
-    fields = dict(
-        employee_id=employee,
-        module_id=MODULE,
-        content_version=catalog.content_version(MODULE),
-        rule_versions=catalog.rule_versions(MODULE),
-        question_ids=qids,
-        answers=answers,
-        started_at="2026-03-01T08:00:00.000Z",
-        identity_source="local",
-        submitted_at=submitted_at or "2026-03-01T08:10:00.000Z",
-    )
+    fields = {
+        "employee_id": employee,
+        "module_id": MODULE,
+        "content_version": catalog.content_version(MODULE),
+        "rule_versions": catalog.rule_versions(MODULE),
+        "question_ids": qids,
+        "answers": answers,
+        "started_at": "2026-03-01T08:00:00.000Z",
+        "identity_source": "local",
+        "submitted_at": submitted_at or "2026-03-01T08:10:00.000Z",
+    }
     fields.update(changes)
     sub = submissions.new_submission(**fields)
     submissions.write(course_dir, sub)
@@ -222,4 +222,16 @@ def test_submission_in_the_future_is_flagged_and_not_passed(course):
     grader.grade(course, catalog)
     attempt = gradebook.read_frames(gradebook.default_url(course)).attempts.iloc[0]
     assert "in the future" in attempt["flags"] and not attempt["passed"]
+    # The CLI names it (a re-run reports only new attempts, so grade a second one).
+    write_submission(course, catalog, "E7002", submitted_at=future)
+    result = CliRunner().invoke(main, ["grade", "--root", str(VALID), "--course-dir", str(course)])
+    assert "flagged: E7002 account_security" in result.stderr and "in the future" in result.stderr
     assert attempt["score"] == attempt["max_score"]  # the answers were right; the flag is for a trainer
+
+
+def test_the_graders_draw_is_the_catalogues_draw():
+    """The grader caches the draw pool; the draw must stay exactly the portal's."""
+    catalog = valid_catalog()
+    keys = grader.ModuleKeys(catalog, MODULE)
+    for n in range(50):
+        assert keys.questions_for(f"E{n}") == catalog.questions_for(MODULE, f"E{n}")

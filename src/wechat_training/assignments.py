@@ -104,7 +104,6 @@ def module_questions(catalog: Catalog, module_id: str) -> list[str]:
 
 def notebook_for(catalog: Catalog, module_id: str) -> NotebookNode:
     """The source notebook (with answer key) of one module."""
-    module = catalog.modules[module_id]
     version = catalog.content_version(module_id)
     qids = module_questions(catalog, module_id)
     ours = {"module": module_id, "content_version": version}

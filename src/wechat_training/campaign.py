@@ -32,6 +32,7 @@ the shortest validity.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -45,6 +46,7 @@ from .problems import ContentError, Problem, display_path
 from .schema import AREAS, Area, Text
 
 CAMPAIGN_FILE = "campaign.yaml"
+CAMPAIGN_VARIABLE = "WECHAT_TRAINING_CAMPAIGN"
 DEFAULT_HOME_PAGE = "https://corp.example"
 ALL_MODULES = "all"
 
@@ -314,8 +316,10 @@ def _check_exemption(exemption: Exemption, shown: str, line: int, problems: list
 
 
 def campaign_for(root: Path | str, path: Path | str | None = None) -> Campaign:
-    """The campaign in force: `path` if given, else `campaign.yaml` at the content root,
-    else the default (every module, everyone, no dates)."""
+    """The campaign in force: `path` if given, else $WECHAT_TRAINING_CAMPAIGN (set by
+    `serve`, read by the portal too), else `campaign.yaml` at the content root, else the
+    default (every module, everyone, no dates)."""
+    path = path or os.environ.get(CAMPAIGN_VARIABLE) or None
     if path is not None:
         return load_campaign(path)
     default = Path(root) / CAMPAIGN_FILE

@@ -128,6 +128,8 @@ def records_export(fmt: str, out: Path, root, course_dir, db, campaign, as_of) -
 @_records_options
 def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> None:
     """Print one employee's record for every module."""
+    import pandas as pd
+
     from . import records as R
 
     book = _record_book(course_dir, db, root, campaign, as_of)
@@ -139,10 +141,9 @@ def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> Non
     click.echo(f"{first[R.EMPLOYEE_ID]}  {first[R.NAME]}  {first[R.DEPARTMENT]} / {first[R.ROLE]}  (as of {book.as_of})")
     for row in mine.itertuples(index=False):
         score = "-" if row.best_score != row.best_score else f"{row.best_score:g}/{row.max_score:g}"
-        due = row.due_date if isinstance(row.due_date, type(book.as_of)) else "-"
-        passed = row.passed_at.strftime("%Y-%m-%d") if row.passed_at == row.passed_at and row.passed_at is not None else "-"
+        passed = "-" if row.passed_at is pd.NaT else f"{row.passed_at:%Y-%m-%d}"
         line = (f"  {row.module_id:<18} {row.status:<13} best {score:<7} attempts {row.attempts:<3} "
-                f"due {due}  passed {passed}")
+                f"due {row.due_date or '-'}  passed {passed}  valid until {row.valid_until or '-'}")
         if row.note:
             line += f"  ({row.note})"
         click.echo(line)
@@ -177,6 +178,12 @@ def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> Non
     show_default=True,
     help="Seconds after which the kernel of a closed tab is shut down.",
 )
+@click.option(
+    "--fork-kernels/--spawn-kernels",
+    default=True,
+    show_default=True,
+    help="Fork learner kernels from a warm template process (fast, shared memory) or spawn each one fresh.",
+)
 def serve(
     root: Path | None,
     port: int,
@@ -186,6 +193,7 @@ def serve(
     trusted_header: str | None,
     pool_size: int,
     idle_timeout: int,
+    fork_kernels: bool,
 ) -> None:
     """Start the learner portal (Voila on 127.0.0.1) with preheated kernels."""
     from .server import DEMO_EMPLOYEE, DEMO_EMPLOYEE_NAME, ServeOptions, serve as run
@@ -208,6 +216,9 @@ def serve(
         pool_size=pool_size,
         portal_pool_size=pool_size,
         idle_timeout=idle_timeout,
+        # Check often enough that a closed tab's kernel is gone within idle_timeout + 10 s.
+        cull_interval=max(1, min(10, idle_timeout // 3)),
+        fork_kernels=fork_kernels,
     )
     who = f"header {trusted_header}" if trusted_header else f"employee {options.employee}"
     click.echo(f"Portal for {who}: http://127.0.0.1:{port}/  (Ctrl+C to stop)")
@@ -291,6 +302,8 @@ def grade(root: Path | None, module: str | None, since: str | None, course_dir: 
             bar.__exit__(None, None, None)
     for _path, reason in report.rejected:
         click.echo(f"rejected: {reason}", err=True)
+    for employee_id, module_id, submission_id, flags in report.flagged_attempts:
+        click.echo(f"flagged: {employee_id} {module_id} {submission_id}: {flags}", err=True)
     click.echo(
         f"graded {report.graded} new submission(s) in {report.seconds:.1f} s "
         f"({report.already} already graded, {report.flagged} flagged, {report.late} late, "

@@ -87,28 +87,28 @@ def write_csv(records: pd.DataFrame, out: Path | str) -> Path:
     CRLF line ends, formula-looking text neutralised, nothing at all for a missing value."""
     out = Path(out)
     rendered = []
-    for column in columns(records, safe_text=True):
+    cols = columns(records, safe_text=True)
+    for j, column in enumerate(cols):
         if column.numeric:
             cells = [repr(float(v)) if isinstance(v, float) else str(v) for v in column.values]
         else:
             cells = ['"' + v.replace('"', '""') + '"' for v in column.values]
-        # Code -1 (missing) takes the trailing ''.
-        rendered.append(np.array([*cells, ""], dtype=object)[column.codes])
+        cells.append("")  # code -1: missing
+        # The separator (or the line end) goes onto each distinct value once, so a chunk
+        # of rows is a single join over a row-major array.
+        end = "\r\n" if j == len(cols) - 1 else ","
+        rendered.append(np.array([c + end for c in cells], dtype=object)[column.codes])
     header = ",".join('"' + str(c).replace('"', '""') + '"' for c in records.columns)
     try:
         with out.open("w", encoding="utf-8-sig", newline="") as handle:
             handle.write(header + "\r\n")
             chunk = 100_000
             for start in range(0, len(records), chunk):
-                parts = [c[start:start + chunk] for c in rendered]
-                handle.write("".join(map(_csv_line, zip(*parts, strict=True))))
+                block = np.stack([c[start:start + chunk] for c in rendered], axis=1)
+                handle.write("".join(block.ravel().tolist()))
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror}") from exc
     return out
-
-
-def _csv_line(cells: tuple[str, ...]) -> str:
-    return ",".join(cells) + "\r\n"
 
 
 def write_xlsx(records: pd.DataFrame, out: Path | str) -> Path:

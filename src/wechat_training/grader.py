@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from . import answers as answer_reader
 from . import assignments, gradebook, submissions
@@ -49,6 +49,8 @@ class GradeReport:
     flagged: int = 0  #: new attempts carrying flags
     late: int = 0  #: new attempts after their due date
     rejected: list[tuple[str, str]] = field(default_factory=list)  #: (path, reason), newly rejected files
+    #: (employee id, module id, submission id, flags) of the new flagged attempts
+    flagged_attempts: list[tuple[str, str, str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -71,6 +73,15 @@ class ModuleKeys:
         self.allowed = frozenset(assignments.module_questions(catalog, module_id))
         self.content_version = catalog.content_version(module_id)
         self.expected_count = len(module.fixed) + module.draw.count
+        self._catalog = catalog
+        self._pool = sorted(catalog.draw_pool(module_id))
+
+    def questions_for(self, employee_id: str) -> list[str]:
+        """`Catalog.questions_for` with the draw pool computed once per module
+        instead of once per submission (it scans the whole bank);
+        test_grader checks the two agree."""
+        rng = random.Random(f"{self.module.id}:{employee_id}")
+        return list(self.module.fixed) + rng.sample(self._pool, self.module.draw.count)
 
 
 def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | None = None) -> Evaluation:
@@ -90,7 +101,7 @@ def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | N
         else:
             asked.append(qid)
     if sub.content_version == keys.content_version:
-        if sub.question_ids != catalog.questions_for(module_id, sub.employee_id):
+        if sub.question_ids != keys.questions_for(sub.employee_id):
             flags.append("questions differ from the employee's seeded draw")
     else:
         # Older content: the draw cannot be recomputed, but the fixed questions
@@ -172,7 +183,9 @@ def grade(
         gradebook.record_rejected(db_url, rejected)
         report.graded += stored
         report.already += len(batch) - stored
-        report.flagged += sum(1 for r in batch if r.attempt["flags"])
+        flagged = [r.attempt for r in batch if r.attempt["flags"]]
+        report.flagged += len(flagged)
+        report.flagged_attempts += [(a["employee_id"], a["module_id"], a["submission_id"], a["flags"]) for a in flagged]
         report.late += sum(1 for r in batch if r.attempt["late"])
         report.rejected += [(r["path"], r["reason"]) for r in rejected]
         if progress:
@@ -411,13 +424,13 @@ def _name_parts(path: Path) -> tuple[str | None, str]:
 def _relative(course_dir: Path, path: Path) -> str:
     # Plain string slicing: Path.relative_to costs more than reading the file.
     text, prefix = str(path), str(course_dir) + "/"
-    return text[len(prefix) :] if text.startswith(prefix) else text
+    return text.removeprefix(prefix)
 
 
 def parse_since(text: str) -> datetime:
     """--since: an ISO date or time (UTC unless it says otherwise)."""
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"--since {text!r} is not an ISO date or time, e.g. 2026-03-01 or 2026-03-01T08:00Z") from exc
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

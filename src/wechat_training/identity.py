@@ -88,19 +88,36 @@ def _checked(value: str, where: str) -> str:
     return value
 
 
-def wait_for_visit() -> None:
+def wait_for_visit(timeout: float | None = None) -> None:
     """In a preheated Voila kernel, block until a learner's request is known.
 
     A pooled kernel runs the notebook before anyone visits; the per-visit
-    environment (trusted header, and the moment of the visit, so the portal
-    reads the store as it is now and not as it was when the kernel heated)
-    only exists once the request arrives. Outside preheating this returns at once.
+    environment (trusted header, query string, and the moment of the visit,
+    so the portal reads the store as it is now and not as it was when the
+    kernel heated) only exists once the request arrives. Outside preheating
+    this returns at once.
+
+    This is Voila's `voila.utils.wait_for_request` protocol (one websocket
+    message on /voila/query/<kernel id> carrying the request variables),
+    spoken directly: importing `voila.utils` would pull jupyter_server and
+    jupyterlab_server into every learner kernel (seconds of CPU and tens of
+    MB each, the opposite of a light kernel).
     """
     if os.environ.get("VOILA_PREHEAT", "False") != "True":
         return
-    from voila.utils import wait_for_request
+    import json
 
-    wait_for_request()
+    from websockets.sync.client import connect
+
+    port = os.environ.get("VOILA_APP_PORT", "8866")
+    ip = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+    base = os.environ.get("VOILA_WS_BASE_URL") or os.environ.get("VOILA_SERVER_URL", "/")
+    protocol = os.environ.get("VOILA_WS_PROTOCOL", "ws")
+    url = f"{protocol}://{ip}:{port}{base}voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}"
+    with connect(url, open_timeout=30) as socket:
+        payload = socket.recv(timeout=timeout)
+    for key, value in json.loads(payload).items():
+        os.environ[key] = value
 
 
 def header_prelaunch_hook(header: str) -> Callable[..., Any]:

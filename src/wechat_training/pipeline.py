@@ -14,12 +14,19 @@ any preprocessor, which reports it and stores no points.
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nbgrader.preprocessors import ClearOutput, DeduplicateIds, NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec
+from nbgrader.preprocessors import (
+    ClearOutput,
+    DeduplicateIds,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
 
 ROOT_ENV = "WECHAT_TRAINING_ROOT"
 
@@ -36,13 +43,12 @@ class SafeGrade(NbGraderPreprocessor):
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         from . import grader
-        from .catalog import load_catalog
 
         ids = resources["nbgrader"]
         path = Path(resources["metadata"]["path"]) / f"{ids['notebook']}.ipynb"
         # submitted/<student>/<assignment>/<notebook>.ipynb
         course_dir = path.resolve().parents[3]
-        catalog = load_catalog(content_root())
+        catalog = _catalog(content_root())
         row, new = grader.grade_notebook(
             course_dir,
             catalog,
@@ -60,6 +66,14 @@ class SafeGrade(NbGraderPreprocessor):
         if attempt["flags"]:
             self.log.warning("%s %s flagged: %s", ids["student"], ids["assignment"], attempt["flags"])
         return nb, resources
+
+
+@functools.lru_cache(maxsize=2)
+def _catalog(root: Path) -> Any:
+    """Loaded once per autograde run, not once per notebook."""
+    from .catalog import load_catalog
+
+    return load_catalog(root)
 
 
 def _timestamp(directory: Path) -> datetime | None:

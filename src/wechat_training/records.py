@@ -20,7 +20,9 @@ not_started    no attempt
 =============  ================================================================
 
 `as_of` freezes the picture: attempts submitted after the end of that day
-(UTC) are ignored, so re-running a closed period's export gives the same file.
+(UTC) are ignored, so re-running a closed period's export gives the same file
+(rule-version expiry compares with the catalogue passed in, i.e. today's rules).
+Rows come ordered by employee id, then module in the order given.
 """
 
 from __future__ import annotations

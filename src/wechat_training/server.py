@@ -55,6 +55,8 @@ class ServeOptions:
     connected_idle_timeout: int = 1800
     iopub_timeout: int = 60
     notebook_dir: Path | None = None
+    #: Fork learner kernels from a warm template (see `zygote`); POSIX only.
+    fork_kernels: bool = hasattr(os, "fork")
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -141,6 +143,13 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
     c.LearnerKernelManager.connected_idle_timeout = options.connected_idle_timeout
     c.VoilaExecutor.iopub_timeout = options.iopub_timeout
     c.VoilaExecutor.raise_on_iopub_timeout = True
+    # What a learner reads instead of Voila's developer hints (--show_tracebacks ...).
+    c.VoilaExecutor.cell_timeout_instruction = "服务器繁忙，请刷新页面。The server is busy: please reload this page."
+    c.VoilaExecutor.cell_error_instruction = "请刷新页面；如仍出错，请联系培训负责人。Reload the page; if it persists, tell your training contact."
+    if options.fork_kernels:
+        from .zygote import PROVISIONER_NAME
+
+        c.KernelProvisionerFactory.default_provisioner_name = PROVISIONER_NAME
     return c
 
 
@@ -151,8 +160,22 @@ def make_app(options: ServeOptions, module_ids: list[str]):
 
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
+    template = None
+    if options.fork_kernels:
+        from .zygote import Zygote, register_provisioner
+
+        register_provisioner()
+        template = Zygote(Path(tempfile.mkdtemp(prefix="wechat-training-")) / "zygote.sock")
+        template.start()
 
     class LearnerVoila(Voila):
+        def stop(self):
+            try:
+                super().stop()
+            finally:
+                if template is not None:
+                    template.stop()
+
         def init_handlers(self):
             handlers = super().init_handlers()
             portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"

@@ -1,12 +1,13 @@
-"""A minimal, fast XLSX writer for frames of text and numbers (the records export).
+"""A minimal, fast XLSX writer for columns of text and numbers (the records export).
 
 Why not openpyxl: on this kit's 2-core reference machine openpyxl's write-only
 mode costs ~20 us a cell, so 100,000 employees x 6 modules x 21 columns would
-take about four minutes; issue 5 asks for under 10 s. This writer builds the
-sheet XML column by column with vectorised pandas string operations (shared
-strings for text, so repeated departments and statuses are stored once) and
-streams it into the zip in chunks. Tests read every file back with openpyxl,
-so what it writes is what a spreadsheet library reads.
+take minutes; issue 5 asks for under 10 s (benchmarks/records.py measures both).
+Here each column arrives as its distinct values plus a code per row (`Column`):
+every distinct value's cell XML is made once (text goes to the shared-string
+table, so a department or status is stored once), rows are picked by code and a
+chunk of rows is one string join, compressed in a thread while the next chunk
+is built. Tests read every file back with openpyxl and LibreOffice.
 
 Every text cell is a string cell: text that looks like a formula ('=...') is
 never a formula here, whatever it starts with.
@@ -23,7 +24,6 @@ from typing import Any
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 #: Characters XML 1.0 cannot hold at all: removed (Excel would refuse the file).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -123,36 +123,6 @@ def _escape_one(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column as its distinct values and, per row, the index of its value (-1: empty).
-
-    Writers render each distinct value once and pick by code: 600,000 records hold
-    a few thousand distinct departments, dates and statuses, and each name six times.
-    """
-
-    name: str
-    codes: np.ndarray
-    values: list[Any]  #: str for text columns, numbers for numeric ones
-    numeric: bool
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-
-class WorkbookError(ValueError):
-    """A frame that cannot be written as a sheet (too many rows, bad sheet name)."""
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def write_workbook(out: Path | str, sheets: Sequence[tuple[str, Sequence[Column]]]) -> Path:
     """Write each (sheet name, columns) as a sheet. The header row is bold and frozen."""
     out = Path(out)
@@ -237,12 +207,9 @@ class _SharedStrings:
         ).encode("utf-8")
 
 
-def _row(cells: tuple[str, ...]) -> str:
-    return "".join(cells) + "</row>"
-
-
-def _cells(column: Column, strings: _SharedStrings) -> np.ndarray:
-    """Per row, the cell's XML: each distinct value rendered once, then picked by code."""
+def _cells(column: Column, strings: _SharedStrings, before: str = "", after: str = "") -> np.ndarray:
+    """Per row, the cell's XML: each distinct value rendered once (with `before`/`after`
+    row tags glued on), then picked by code."""
     if column.numeric:
         xml = [f"<c><v>{float(v)!r}</v></c>" for v in column.values]
     elif len(column.values) * 2 > len(column.codes):
@@ -252,7 +219,10 @@ def _cells(column: Column, strings: _SharedStrings) -> np.ndarray:
     else:
         ids = strings.ids(column.values)
         xml = [f'<c t="s"><v>{i}</v></c>' if t else "<c/>" for t, i in zip(column.values, ids, strict=True)]
-    return np.array([*xml, "<c/>"], dtype=object)[column.codes]
+    xml.append("<c/>")  # code -1: empty
+    if before or after:
+        xml = [before + x + after for x in xml]
+    return np.array(xml, dtype=object)[column.codes]
 
 
 def _write_sheet(handle, cols: Sequence[Column], strings: _SharedStrings) -> None:
@@ -270,15 +240,18 @@ def _write_sheet(handle, cols: Sequence[Column], strings: _SharedStrings) -> Non
     header_ids = strings.ids([c.name for c in cols])
     header = "".join(f'<c r="{column_letter(j)}1" s="1" t="s"><v>{i}</v></c>' for j, i in enumerate(header_ids))
     handle.write(f'<row r="1">{header}</row>'.encode())
-    # Each distinct value's cell XML is made once, then taken by row (see Column).
-    rendered = [_cells(c, strings) for c in cols]
+    # Each distinct value's cell XML is made once, then taken by row (see Column); rows
+    # carry no r= attribute (optional in SpreadsheetML), so the row tags glue onto the
+    # first and last cells and a chunk is one join over a row-major array.
+    last_index = len(cols) - 1
+    rendered = [_cells(c, strings, "<row>" if j == 0 else "", "</row>" if j == last_index else "")
+                for j, c in enumerate(cols)]
     # zlib releases the GIL: compress one chunk in a thread while the next is built.
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = None
         for start in range(0, rows, _CHUNK_ROWS):
-            stop = min(start + _CHUNK_ROWS, rows)
-            parts = [[f'<row r="{r}">' for r in range(start + 2, stop + 2)], *(c[start:stop] for c in rendered)]
-            data = "".join(map(_row, zip(*parts, strict=True))).encode("utf-8")
+            block = np.stack([c[start:start + _CHUNK_ROWS] for c in rendered], axis=1)
+            data = "".join(block.ravel().tolist()).encode("utf-8")
             if pending is not None:
                 pending.result()
             pending = writer.submit(handle.write, data)

@@ -22,13 +22,11 @@ from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import pandas as pd
 
 from .. import analytics as A
 from .. import records as R
 
 MIN_GROUP_VARIABLE = "WECHAT_TRAINING_MIN_GROUP"
-CAMPAIGN_VARIABLE = "WECHAT_TRAINING_CAMPAIGN"
 TOP_RULES = 5
 MIME = {
     "csv": "text/csv",
@@ -57,7 +55,7 @@ def _as_of_from_query() -> date | None:
         return None
 
 
-def open_dashboard():
+def open_dashboard() -> None:
     """Build the dashboard from the server's environment and display it (one notebook cell)."""
     from IPython.display import HTML, display
 
@@ -68,14 +66,13 @@ def open_dashboard():
     root, course_dir = settings()
     try:
         min_group = int(os.environ.get(MIN_GROUP_VARIABLE) or A.DEFAULT_MIN_GROUP)
-        book = open_record_book(course_dir, root, campaign_path=os.environ.get(CAMPAIGN_VARIABLE) or None,
-                                as_of=_as_of_from_query())
+        # The campaign comes from $WECHAT_TRAINING_CAMPAIGN or campaign.yaml (campaign.campaign_for).
+        book = open_record_book(course_dir, root, as_of=_as_of_from_query())
     except (ContentError, ValueError, OSError) as exc:
         display(HTML(f"<div class='wt-dash wt-error'><h2>Cannot open the records</h2><pre>{escape(str(exc))}</pre></div>"))
-        return None
-    view = DashboardView(book, min_group)
-    display(view.widget)
-    return view
+        return
+    # The buttons' callbacks keep the view alive; nothing is returned, so the cell shows no repr.
+    display(DashboardView(book, min_group).widget)
 
 
 class DashboardView:

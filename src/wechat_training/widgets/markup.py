@@ -52,10 +52,16 @@ def rule_card(rule: Rule, lang: str) -> str:
 
 
 def rule_quote(rule: Rule, lang: str) -> str:
-    """The short form cited in feedback: id, title and what the rule says."""
+    """The form cited in feedback: id, title, what the rule says and what breaking it costs."""
+    consequence = ""
+    if rule.consequence is not None:
+        consequence = (
+            f'<br><span class="wt-consequence"><strong>{escape(text("consequence", lang))}:</strong> '
+            f"{escape(rule.consequence.get(lang))}</span>"
+        )
     return (
         f'<blockquote class="wt-quote" data-rule="{escape(rule.id)}"><strong>{escape(rule.id)}</strong> '
-        f"{escape(rule.title.get(lang))}: {escape(rule.text.get(lang))}</blockquote>"
+        f"{escape(rule.title.get(lang))}: {escape(rule.text.get(lang))}{consequence}</blockquote>"
     )
 
 

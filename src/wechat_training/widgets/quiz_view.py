@@ -146,7 +146,6 @@ class QuizSection:
     def _edit(self, index: int) -> None:
         assert self.quiz is not None
         self.confirming = False
-        self.layout = ONE_BY_ONE if self.layout == ONE_BY_ONE else ALL_ON_PAGE
         self.quiz.go(index)
 
     def _confirm(self, lang: str) -> list[w.Widget]:

@@ -1,0 +1,94 @@
+"""The gradebook: the ONLY package that touches the database.
+
+One SQLAlchemy URL (SQLite by default, PostgreSQL for many employees) holds
+nbgrader's own tables (assignment, notebook, grade cells, student, submitted
+assignment/notebook, grade, comment) and ours, which keep what nbgrader cannot:
+
+- ``wt_employee``: the roster (name, department, role, email, manager, hire date);
+- ``wt_attempt``: every graded attempt, clean or flagged;
+- ``wt_answer``: per-question results of each attempt (for per-rule analytics);
+- ``wt_rejected``: store files that could not be read as a submission at all.
+
+nbgrader's tables hold, per (employee, module), the BEST attempt, so formgrader
+and ``nbgrader export`` show the official result. Bulk writes use SQLAlchemy Core
+``executemany`` in one transaction per batch (the ORM costs ~1 ms a row), and
+every batch commits its attempts together with the nbgrader rows they change:
+a crash loses at most the batch in flight, which the next run grades again.
+
+nbgrader itself is imported only to create its schema or to register an
+assignment (it takes ~5 s to import), never on the read path.
+"""
+
+from .attempts import (
+    AssignmentCells,
+    AttemptRow,
+    assignment_cells,
+    best_key,
+    known_rejected,
+    known_submission_ids,
+    record_rejected,
+    register_assignment,
+    rejected,
+    store_attempts,
+)
+from .database import (
+    ANSWER_COLUMNS,
+    ATTEMPT_COLUMNS,
+    COURSE_ID,
+    DB_ENV,
+    DB_FILE,
+    EMPLOYEE_COLUMNS,
+    NBGRADER_TABLES,
+    GradebookError,
+    answer_table,
+    attempt_table,
+    default_url,
+    dispose,
+    employee_table,
+    engine_for,
+    ensure_schema,
+    metadata,
+    parse_utc,
+    rejected_table,
+    resolve_url,
+    utc_text,
+)
+from .employees import employees, upsert_employees
+from .frames import Frames, read_frames
+
+__all__ = [
+    "ANSWER_COLUMNS",
+    "ATTEMPT_COLUMNS",
+    "COURSE_ID",
+    "DB_ENV",
+    "DB_FILE",
+    "EMPLOYEE_COLUMNS",
+    "NBGRADER_TABLES",
+    "AssignmentCells",
+    "AttemptRow",
+    "Frames",
+    "GradebookError",
+    "answer_table",
+    "assignment_cells",
+    "attempt_table",
+    "best_key",
+    "default_url",
+    "dispose",
+    "employee_table",
+    "employees",
+    "engine_for",
+    "ensure_schema",
+    "known_rejected",
+    "known_submission_ids",
+    "metadata",
+    "parse_utc",
+    "read_frames",
+    "record_rejected",
+    "register_assignment",
+    "rejected",
+    "rejected_table",
+    "resolve_url",
+    "store_attempts",
+    "upsert_employees",
+    "utc_text",
+]

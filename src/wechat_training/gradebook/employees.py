@@ -1,0 +1,80 @@
+"""The roster in the gradebook: wt_employee rows and nbgrader students, kept in step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .database import EMPLOYEE_COLUMNS, chunks, employee_table, engine_for, ensure_schema, nbgrader_tables, utc_text
+
+
+def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """Insert or update roster rows in ONE transaction; returns (added, updated).
+
+    The nbgrader student (id, last_name = full name, email) is kept in step so
+    formgrader lists people by name.
+    """
+    ensure_schema(db_url)
+    engine = engine_for(db_url)
+    now = utc_text()
+    ids = [r["employee_id"] for r in rows]
+    nb = nbgrader_tables(engine)
+    student = nb["student"]
+    with engine.begin() as conn:
+        existing = {
+            row.employee_id: row
+            for chunk in chunks(ids, 500)
+            for row in conn.execute(sa.select(employee_table).where(employee_table.c.employee_id.in_(chunk)))
+        }
+        students = {
+            row.id
+            for chunk in chunks(ids, 500)
+            for row in conn.execute(sa.select(student.c.id).where(student.c.id.in_(chunk)))
+        }
+        new = [{**{c: r.get(c) for c in EMPLOYEE_COLUMNS}, "updated_at": now} for r in rows if r["employee_id"] not in existing]
+        changed = [
+            {**{c: r.get(c) for c in EMPLOYEE_COLUMNS}, "updated_at": now, "key": r["employee_id"]}
+            for r in rows
+            if r["employee_id"] in existing
+            and any(getattr(existing[r["employee_id"]], c) != r.get(c) for c in EMPLOYEE_COLUMNS)
+        ]
+        if new:
+            conn.execute(employee_table.insert(), new)
+        if changed:
+            conn.execute(
+                employee_table.update()
+                .where(employee_table.c.employee_id == sa.bindparam("key"))
+                .values({c: sa.bindparam(c) for c in [*EMPLOYEE_COLUMNS[1:], "updated_at"]}),
+                changed,
+            )
+        add_students = [
+            {"id": r["employee_id"], "first_name": "", "last_name": r["name"], "email": r.get("email") or None}
+            for r in rows
+            if r["employee_id"] not in students
+        ]
+        update_students = [
+            {"key": r["employee_id"], "first_name": "", "last_name": r["name"], "email": r.get("email") or None}
+            for r in rows
+            if r["employee_id"] in students
+        ]
+        if add_students:
+            conn.execute(student.insert(), add_students)
+        if update_students:
+            conn.execute(
+                student.update()
+                .where(student.c.id == sa.bindparam("key"))
+                .values(first_name=sa.bindparam("first_name"), last_name=sa.bindparam("last_name"), email=sa.bindparam("email")),
+                update_students,
+            )
+    return len(new), len(changed)
+
+
+def employees(db_url: str) -> dict[str, dict[str, Any]]:
+    engine = engine_for(db_url)
+    if not sa.inspect(engine).has_table(employee_table.name):
+        return {}
+    with engine.connect() as conn:
+        return {row.employee_id: dict(row._mapping) for row in conn.execute(sa.select(employee_table))}
+

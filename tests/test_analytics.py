@@ -1,0 +1,75 @@
+"""Aggregates for HR: per-rule miss rates by department, completion, trend; small groups hidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from records_frames import ANSWER_COLUMNS, attempt, attempts, day, employees
+from wechat_training import analytics as A
+from wechat_training import records as R
+from wechat_training.campaign import load_campaign
+
+CAMPAIGN = load_campaign(Path(__file__).parent / "data" / "records" / "campaign.yaml")
+
+#: Sales has 5 people (shown), Legal 2 (hidden at the default minimum of 5).
+PEOPLE = employees([(f"S{i}", f"Sales {i}", "Sales", "Clerk") for i in range(1, 6)]
+                   + [("L1", "Legal 1", "Legal", "Clerk"), ("L2", "Legal 2", "Legal", "Clerk")])
+
+
+def _answers(rows: list[tuple[str, str, bool]]) -> pd.DataFrame:
+    """rows: (employee, rule, correct) -> one answer row per (submission, question, rule)."""
+    data = [(f"sub-{e}", e, "account_security", f"Q-ACC-{i:03d}", rule, ok) for i, (e, rule, ok) in enumerate(rows)]
+    return pd.DataFrame(data, columns=ANSWER_COLUMNS)
+
+
+def test_rule_miss_rates_by_department_hide_small_groups() -> None:
+    """Are miss rates per department and rule right, worst first, with Legal (2 people) left out?"""
+    rows = [(f"S{i}", "ACC-001", i <= 2) for i in range(1, 6)]  # 3 of 5 missed ACC-001
+    rows += [(f"S{i}", "ACC-002", i != 1) for i in range(1, 6)]  # 1 of 5 missed ACC-002
+    rows += [("L1", "ACC-001", False), ("L2", "ACC-001", False)]
+    rates = A.rule_miss_rates(_answers(rows), PEOPLE)
+    assert list(rates[R.DEPARTMENT]) == ["Sales", "Sales"]
+    assert list(rates[A.RULE_ID]) == ["ACC-001", "ACC-002"]
+    assert list(rates[A.MISS_RATE]) == [0.6, 0.2]
+    assert list(rates[A.PEOPLE]) == [5, 5]
+    shown_all = A.rule_miss_rates(_answers(rows), PEOPLE, min_group=2)
+    legal = shown_all[shown_all[R.DEPARTMENT] == "Legal"]
+    assert list(legal[A.MISS_RATE]) == [1.0]
+
+
+def test_completion_by_department_hides_small_departments() -> None:
+    """Does completion by department leave out departments with fewer people than the minimum, and say how many?"""
+    frame = attempts([attempt("S1", "account_security", "2026-01-10T09:00", 4),
+                      attempt("L1", "account_security", "2026-01-10T09:00", 4)])
+    records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-03-01"))
+    shown = A.completion_by_department(records)
+    assert list(shown[R.DEPARTMENT]) == ["Sales"]
+    assert shown.iloc[0][A.PEOPLE] == 5 and shown.iloc[0][R.COMPLETION_RATE] == pytest.approx(0.2)
+    assert A.hidden_departments(records) == 1
+    assert list(A.completion_by_department(records, min_group=1)[R.DEPARTMENT]) == ["Legal", "Sales"]
+
+
+def test_trend_counts_passes_per_day_cumulatively() -> None:
+    """Does the trend give, per day with a pass, the share of assigned modules passed by then?"""
+    frame = attempts([
+        attempt("S1", "account_security", "2026-01-10T09:00", 4),
+        attempt("S2", "account_security", "2026-01-10T15:00", 4),
+        attempt("S3", "account_security", "2026-01-12T09:00", 4),
+        attempt("S4", "account_security", "2026-01-13T09:00", 1),
+    ])
+    records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-03-01"))
+    trend = A.completion_trend(records)
+    assert list(trend[A.DAY]) == [day("2026-01-10"), day("2026-01-12")]
+    assert list(trend[R.PASSED]) == [2, 3]
+    assert list(trend[A.PASSED_SHARE]) == [pytest.approx(2 / 7, abs=1e-4), pytest.approx(3 / 7, abs=1e-4)]
+
+
+def test_overdue_list_is_by_person() -> None:
+    """Does the overdue list name each overdue person and module, and nobody else?"""
+    frame = attempts([attempt("S1", "account_security", "2026-01-10T09:00", 4)])
+    records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-04-01"))
+    overdue = A.overdue_list(records)
+    assert sorted(overdue[R.EMPLOYEE_ID]) == ["L1", "L2", "S2", "S3", "S4", "S5"]
