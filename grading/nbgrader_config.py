@@ -30,3 +30,7 @@ if os.environ.get("WECHAT_TRAINING_STOCK_AUTOGRADE") != "1":
 
     c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     c.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
+
+# `nbgrader export` writes our per-employee training records (Excel-safe CSV),
+# not nbgrader's hand-built CSV (issue 5).
+c.ExportApp.plugin_class = "wechat_training.export_plugin.RecordsExportPlugin"
