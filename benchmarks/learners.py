@@ -41,8 +41,8 @@ from tornado.websocket import websocket_connect
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from wechat_training import learner_notebooks  # noqa: E402
-from wechat_training.catalog import load_catalog  # noqa: E402
+from wechat_training import learner_notebooks
+from wechat_training.catalog import load_catalog
 
 EMPLOYEE = "E000042"
 PAGE_TIMEOUT = 300
@@ -84,7 +84,7 @@ def start(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Ser
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [a.replace("{port}", str(port)) for a in argv],
-        stdout=open(log, "wb"), stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=workdir,
+        stdout=open(log, "wb"),  # noqa: SIM115 - the server writes it until stopped stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=workdir,
         start_new_session=True,
     )
     server = Server(name, proc, port, log, workdir)
@@ -165,21 +165,20 @@ def settle(server: Server, quiet: float = 5.0, limit: float = 180.0) -> int:
 
 
 def memory(pid: int) -> tuple[float, float, float]:
-    """RSS, PSS, USS in MB."""
-    rss = pss = uss = 0
+    """RSS, PSS, USS of one process in MB (0 when it has gone)."""
     try:
-        for line in open(f"/proc/{pid}/smaps_rollup"):
-            key, _, rest = line.partition(":")
-            kb = int(rest.split()[0]) if rest.split() and rest.split()[0].isdigit() else 0
-            if key == "Rss":
-                rss = kb
-            elif key == "Pss":
-                pss = kb
-            elif key in ("Private_Clean", "Private_Dirty"):
-                uss += kb
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            lines = handle.readlines()
     except OSError:
-        pass
-    return rss / 1024, pss / 1024, uss / 1024
+        return 0.0, 0.0, 0.0
+    kb: dict[str, int] = {}
+    for line in lines:
+        key, _, rest = line.partition(":")
+        fields = rest.split()
+        if fields and fields[0].isdigit():
+            kb[key] = int(fields[0])
+    uss = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)
+    return kb.get("Rss", 0) / 1024, kb.get("Pss", 0) / 1024, uss / 1024
 
 
 def message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> str:

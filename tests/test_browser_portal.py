@@ -53,7 +53,7 @@ def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("serve")
     course = base / "course"
     port = free_port()
-    log = open(base / "serve.log", "wb")
+    log = open(base / "serve.log", "wb")  # noqa: SIM115 - the server writes it until stopped
     proc = subprocess.Popen(
         [sys.executable, "-m", "wechat_training", "serve", "--root", str(VALID), "--course-dir", str(course),
          "--port", str(port), "--employee", EMPLOYEE, "--employee-name", "Chen Jing", "--pool-size", "1"],

@@ -90,7 +90,7 @@ def free_port() -> int:
 
 def kernel_count(server_pid: int) -> int:
     """Kernel processes under the server (spawned or forked via the template)."""
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout.splitlines()[1:]
+    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], check=True, capture_output=True, text=True).stdout.splitlines()[1:]
     rows = [(int(p), int(pp), cmd) for p, pp, cmd in (line.split(None, 2) for line in out)]
     seen, frontier = set(), {server_pid}
     while frontier:
@@ -102,7 +102,7 @@ def kernel_count(server_pid: int) -> int:
 def test_closed_tab_kernel_is_reclaimed_within_a_minute(tmp_path):
     """Stock Voila keeps a closed tab's kernel forever; does ours shut it down?"""
     port = free_port()
-    log = open(tmp_path / "serve.log", "wb")
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - the server writes it until stopped
     proc = subprocess.Popen(
         [sys.executable, "-m", "wechat_training", "serve", "--root", str(VALID), "--course-dir", str(tmp_path / "c"),
          "--port", str(port), "--employee", "E100001", "--pool-size", "1", "--idle-timeout", "10"],

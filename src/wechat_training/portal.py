@@ -140,4 +140,4 @@ def statuses(
 
 
 def _day(stamp: str) -> date:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).date()
+    return datetime.fromisoformat(stamp).date()

@@ -67,7 +67,7 @@ def preload() -> None:
 
         try:
             cached_catalog(Path(root))
-        except Exception:  # noqa: BLE001 - the page itself reports a broken catalogue to the learner
+        except Exception:  # noqa: BLE001, S110 - each page reports a broken catalogue to its learner
             pass
 
 
@@ -96,6 +96,8 @@ def _run_kernel(request: dict[str, Any]) -> None:
         # ipykernel reads JPY_PARENT_PID when its module is imported, i.e. in the
         # template: say explicitly that the template is the parent to watch.
         argv.append(f"--IPKernelApp.parent_handle={os.getppid()}")
+        # A learner page never needs input history: no SQLite file, no writer thread.
+        argv.append("--HistoryManager.enabled=False")
         sys.argv = [request["argv"][0], *argv]
         from ipykernel.kernelapp import IPKernelApp
 
@@ -269,7 +271,7 @@ def provisioner_class():
                 await writer.drain()
                 reply = json.loads(await asyncio.wait_for(reader.readline(), 30))
                 writer.close()
-            except (OSError, ValueError, asyncio.TimeoutError) as exc:
+            except (OSError, ValueError, TimeoutError) as exc:
                 self.log.warning("kernel template unavailable (%s): starting a kernel the slow way", exc)
                 return await super().launch_kernel(cmd, **kwargs)
             self.process = ForkedProcess(int(reply["pid"]))
