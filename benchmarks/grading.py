@@ -155,18 +155,26 @@ def main() -> None:
 
         attempts = gradebook.read_frames(db_url).attempts.set_index("submission_id")
         agree = sum(
-            1 for s in sample if stock_scores.get((s.module_id, s.employee_id)) == attempts.loc[s.submission_id, "score"]
+            1
+            for s in sample
+            if stock_scores.get((s.module_id, s.employee_id)) == attempts.loc[s.submission_id, "score"]
         )
         stock_rate = len(sample) / stock_seconds
         our_rate = report.graded / our_seconds
         print(f"content: {catalog.summary()}")
-        print(f"stock nbgrader autograde: {len(sample)} submissions in {stock_seconds:.1f} s = {stock_rate:.2f} submissions/s")
-        print(f"ours (safe bulk grader):  {report.graded} submissions in {our_seconds:.2f} s = {our_rate:.0f} submissions/s "
-              f"({report.flagged} flagged, {len(report.rejected)} rejected)")
+        print(
+            f"stock nbgrader autograde: {len(sample)} submissions in {stock_seconds:.1f} s = {stock_rate:.2f} submissions/s"
+        )
+        print(
+            f"ours (safe bulk grader):  {report.graded} submissions in {our_seconds:.2f} s = {our_rate:.0f} submissions/s "
+            f"({report.flagged} flagged, {len(report.rejected)} rejected)"
+        )
         print(f"ratio ours/stock: {our_rate / stock_rate:.0f}x")
         rows = _rows_written(db_url)
-        print(f"database rows written per submission: {rows / max(report.graded, 1):.0f} "
-              "(nbgrader mirrors every question of the module notebook: a grade and a comment each)")
+        print(
+            f"database rows written per submission: {rows / max(report.graded, 1):.0f} "
+            "(nbgrader mirrors every question of the module notebook: a grade and a comment each)"
+        )
         print(f"scores agree on the sample: {agree}/{len(sample)}")
         gradebook.dispose(db_url)
         gradebook.dispose(stock_db)

@@ -147,7 +147,9 @@ def kernel_pids(server: Server) -> list[int]:
 
 
 def template_pids(server: Server) -> list[int]:
-    return [pid for pid, (ppid, cmd) in _processes().items() if ppid == server.proc.pid and "wechat_training.zygote" in cmd]
+    return [
+        pid for pid, (ppid, cmd) in _processes().items() if ppid == server.proc.pid and "wechat_training.zygote" in cmd
+    ]
 
 
 def settle(server: Server, quiet: float = 5.0, limit: float = 180.0) -> int:
@@ -182,18 +184,32 @@ def memory(pid: int) -> tuple[float, float, float]:
 
 
 def message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> str:
-    return json.dumps({
-        "header": {"msg_id": uuid.uuid4().hex, "username": "bench", "session": session, "msg_type": msg_type,
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
-    })
+    return json.dumps(
+        {
+            "header": {
+                "msg_id": uuid.uuid4().hex,
+                "username": "bench",
+                "session": session,
+                "msg_type": msg_type,
+                "version": "5.3",
+                "date": "",
+            },
+            "parent_header": {},
+            "metadata": metadata or {},
+            "content": content,
+            "channel": "shell",
+            "buffers": [],
+        }
+    )
 
 
 async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
     result = Visit()
     t0 = time.monotonic()
     try:
-        response = await client.fetch(HTTPRequest(server.url + path, request_timeout=PAGE_TIMEOUT, connect_timeout=PAGE_TIMEOUT))
+        response = await client.fetch(
+            HTTPRequest(server.url + path, request_timeout=PAGE_TIMEOUT, connect_timeout=PAGE_TIMEOUT)
+        )
         html = response.body.decode()
         kernel = re.search(r'"kernelId": "([0-9a-f-]{36})"', html)
         views = re.findall(r'"model_id": "([0-9a-f]{32})"', html)
@@ -211,8 +227,14 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
         result.ws = ws
         session = uuid.uuid4().hex
         comm_id = uuid.uuid4().hex
-        ws.write_message(message("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
-                                 session, {"version": CONTROL_PROTOCOL}))
+        ws.write_message(
+            message(
+                "comm_open",
+                {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
+                session,
+                {"version": CONTROL_PROTOCOL},
+            )
+        )
         ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}, session))
         deadline = time.monotonic() + PAGE_TIMEOUT
         while time.monotonic() < deadline:
@@ -235,6 +257,7 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
         result.error = "timeout"
     except Exception as exc:  # noqa: BLE001 - a benchmark reports every failure kind
         import traceback
+
         result.error = f"{type(exc).__name__}: {exc} {traceback.format_exc()[-600:]}"
     return result
 
@@ -265,7 +288,10 @@ def measure(server: Server, path: str, n: int, linger: float) -> dict:
     times = [v.seconds for v in visits if v.seconds is not None]
     errors = [v.error for v in visits if v.error]
     row = {
-        "server": server.name, "n": n, "ok": len(times), "errors": len(errors),
+        "server": server.name,
+        "n": n,
+        "ok": len(times),
+        "errors": len(errors),
         "first_error": errors[0] if errors else "",
         "p50": statistics.median(times) if times else float("nan"),
         "p95": p95(times) if times else float("nan"),
@@ -289,7 +315,9 @@ def main() -> None:
     parser.add_argument("--module", default="account_security")
     parser.add_argument("--root", default=str(REPO), help="content root (default: the shipped content)")
     parser.add_argument("--linger", type=float, default=60.0, help="seconds after leaving before counting kernels")
-    parser.add_argument("--pool-size", type=int, default=None, help="ours: preheated kernels per page (default: serve's)")
+    parser.add_argument(
+        "--pool-size", type=int, default=None, help="ours: preheated kernels per page (default: serve's)"
+    )
     parser.add_argument("--only", choices=["stock", "ours"], default=None)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -298,12 +326,35 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     notebooks = work / "notebooks"
     learner_notebooks.write(notebooks, sorted(catalog.modules))
-    env = {"WECHAT_TRAINING_ROOT": str(root), "WECHAT_TRAINING_COURSE_DIR": str(work / "course"),
-           "WECHAT_TRAINING_EMPLOYEE": EMPLOYEE}
+    env = {
+        "WECHAT_TRAINING_ROOT": str(root),
+        "WECHAT_TRAINING_COURSE_DIR": str(work / "course"),
+        "WECHAT_TRAINING_EMPLOYEE": EMPLOYEE,
+    }
     path = f"/voila/render/{args.module}.ipynb"
-    stock_argv = [sys.executable, "-m", "voila", str(notebooks), "--no-browser", "--port={port}", "--Voila.ip=127.0.0.1"]
-    ours_argv = [sys.executable, "-m", "wechat_training", "serve", "--root", str(root), "--course-dir",
-                 str(work / "course"), "--port", "{port}", "--employee", EMPLOYEE]
+    stock_argv = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebooks),
+        "--no-browser",
+        "--port={port}",
+        "--Voila.ip=127.0.0.1",
+    ]
+    ours_argv = [
+        sys.executable,
+        "-m",
+        "wechat_training",
+        "serve",
+        "--root",
+        str(root),
+        "--course-dir",
+        str(work / "course"),
+        "--port",
+        "{port}",
+        "--employee",
+        EMPLOYEE,
+    ]
     if args.pool_size is not None:
         ours_argv += ["--pool-size", str(args.pool_size)]
     rows = []
@@ -320,24 +371,33 @@ def main() -> None:
             finally:
                 stop(server)
             rows.append(row)
-            print(f"  {name:22} n={n:3} ok={row['ok']:3} err={row['errors']:2} p50={row['p50']:6.2f}s "
-                  f"p95={row['p95']:6.2f}s kernels={row['kernels']} RSS/kernel={row['rss']:5.1f}MB PSS/learner={row['pss']:5.1f}MB "
-                  f"USS/learner={row['uss']:5.1f}MB left={row['left']} {row['first_error']}", flush=True)
+            print(
+                f"  {name:22} n={n:3} ok={row['ok']:3} err={row['errors']:2} p50={row['p50']:6.2f}s "
+                f"p95={row['p95']:6.2f}s kernels={row['kernels']} RSS/kernel={row['rss']:5.1f}MB PSS/learner={row['pss']:5.1f}MB "
+                f"USS/learner={row['uss']:5.1f}MB left={row['left']} {row['first_error']}",
+                flush=True,
+            )
     shutil.rmtree(work, ignore_errors=True)
     print()
-    print("| N | server | live/N | p50 s | p95 s | max s | kernel procs | RSS MB/kernel | PSS MB/learner | "
-          f"USS MB/learner | learner kernels left after {args.linger:.0f}s |")
+    print(
+        "| N | server | live/N | p50 s | p95 s | max s | kernel procs | RSS MB/kernel | PSS MB/learner | "
+        f"USS MB/learner | learner kernels left after {args.linger:.0f}s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['n']} | {r['server']} | {r['ok']}/{r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | "
-              f"{r['kernels']} | {r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} |")
+        print(
+            f"| {r['n']} | {r['server']} | {r['ok']}/{r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | "
+            f"{r['kernels']} | {r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} |"
+        )
     print()
     by = {(r["server"], r["n"]): r for r in rows}
     for n in sizes:
         s, o = by.get(("stock voila", n)), by.get(("wechat-training serve", n))
         if s and o and o["p95"] == o["p95"] and o["p95"] > 0:
-            print(f"N={n}: p95 stock/ours = {s['p95'] / o['p95']:.1f}x; PSS stock/ours = {s['pss'] / o['pss']:.1f}x; "
-                  f"kernels left stock {s['left']} vs ours {o['left']}")
+            print(
+                f"N={n}: p95 stock/ours = {s['p95'] / o['p95']:.1f}x; PSS stock/ours = {s['pss'] / o['pss']:.1f}x; "
+                f"kernels left stock {s['left']} vs ours {o['left']}"
+            )
 
 
 if __name__ == "__main__":

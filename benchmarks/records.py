@@ -28,13 +28,23 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the gradebook filler shared with the tests
 
-from wechat_training import exports  # noqa: E402
-from wechat_training import records as R  # noqa: E402
-from wechat_training.campaign import Campaign  # noqa: E402
-from wechat_training.schema import AREA_PREFIX, AREAS  # noqa: E402
+from wechat_training import exports
+from wechat_training import records as R
+from wechat_training.campaign import Campaign
+from wechat_training.schema import AREA_PREFIX, AREAS
 
-DEPARTMENTS = ["Sales", "Customer Service", "Wealth Management", "Marketing", "Operations", "Finance", "IT", "HR",
-               "Legal", "Risk"]
+DEPARTMENTS = [
+    "Sales",
+    "Customer Service",
+    "Wealth Management",
+    "Marketing",
+    "Operations",
+    "Finance",
+    "IT",
+    "HR",
+    "Legal",
+    "Risk",
+]
 ROLES = ["Staff", "Relationship Manager", "Team Lead", "Manager"]
 AS_OF = date(2026, 4, 1)
 
@@ -46,23 +56,60 @@ def content_tree(root: Path, modules: list[str]) -> None:
     text = {"zh": "文字", "en": "Text"}
     for area in modules:
         p = AREA_PREFIX[area]
-        rules = [{"id": f"{p}-00{i}", "area": area, "title": text, "text": text, "why": text,
-                  "severity": "red_line" if i == 1 else "major",
-                  "source": [{"file": "000_0123456789abcdef.txt", "section": "一"}], "version": 1} for i in (1, 2)]
-        questions = [{"id": f"Q-{p}-00{i}", "type": "single", "rules": [f"{p}-00{2 - i % 2}"], "prompt": text,
-                      "choices": [{"id": "a", "text": text, "correct": True}, {"id": "b", "text": text}],
-                      "explanation": text} for i in range(1, 7)]
-        module = {"id": area, "title": {"zh": area, "en": area}, "intro": text, "fixed": [f"Q-{p}-001", f"Q-{p}-002"],
-                  "draw": {"count": 2}, "pass_mark": 0.75, "red_line_questions": [f"Q-{p}-001"]}
-        for sub, key, data in (("rules", "rules", rules), ("quizzes/questions", "questions", questions),
-                               ("quizzes/modules", "module", module)):
+        rules = [
+            {
+                "id": f"{p}-00{i}",
+                "area": area,
+                "title": text,
+                "text": text,
+                "why": text,
+                "severity": "red_line" if i == 1 else "major",
+                "source": [{"file": "000_0123456789abcdef.txt", "section": "一"}],
+                "version": 1,
+            }
+            for i in (1, 2)
+        ]
+        questions = [
+            {
+                "id": f"Q-{p}-00{i}",
+                "type": "single",
+                "rules": [f"{p}-00{2 - i % 2}"],
+                "prompt": text,
+                "choices": [{"id": "a", "text": text, "correct": True}, {"id": "b", "text": text}],
+                "explanation": text,
+            }
+            for i in range(1, 7)
+        ]
+        module = {
+            "id": area,
+            "title": {"zh": area, "en": area},
+            "intro": text,
+            "fixed": [f"Q-{p}-001", f"Q-{p}-002"],
+            "draw": {"count": 2},
+            "pass_mark": 0.75,
+            "red_line_questions": [f"Q-{p}-001"],
+        }
+        for sub, key, data in (
+            ("rules", "rules", rules),
+            ("quizzes/questions", "questions", questions),
+            ("quizzes/modules", "module", module),
+        ):
             (root / sub / f"{area}.yaml").write_text(yaml.safe_dump({key: data}, allow_unicode=True), encoding="utf-8")
 
 
 def roster(n: int, rng: random.Random) -> list[dict]:
-    return [{"employee_id": f"E{i:06d}", "name": f"员工{i}, Test", "department": rng.choice(DEPARTMENTS),
-             "role": rng.choice(ROLES), "email": f"e{i:06d}@corp.example", "manager": f"E{rng.randrange(n):06d}",
-             "hire_date": "2020-01-01"} for i in range(n)]
+    return [
+        {
+            "employee_id": f"E{i:06d}",
+            "name": f"员工{i}, Test",
+            "department": rng.choice(DEPARTMENTS),
+            "role": rng.choice(ROLES),
+            "email": f"e{i:06d}@corp.example",
+            "manager": f"E{rng.randrange(n):06d}",
+            "hire_date": "2020-01-01",
+        }
+        for i in range(n)
+    ]
 
 
 def timed(label: str, func, *args, **kwargs):
@@ -126,13 +173,17 @@ def part_nbgrader(n: int, work: Path) -> None:
 def big_frames(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gradebook-shaped frames (as `gradebook.read_frames` returns) for n employees x 6 modules."""
     ids = np.char.add("E", np.char.zfill(np.arange(n).astype(str), 7)).astype(object)
-    employees = pd.DataFrame({
-        "employee_id": ids,
-        "name": np.char.add("员工", np.arange(n).astype(str)).astype(object),
-        "department": np.array(DEPARTMENTS, dtype=object)[rng.integers(0, len(DEPARTMENTS), n)],
-        "role": np.array(ROLES, dtype=object)[rng.integers(0, len(ROLES), n)],
-        "email": "", "manager": "E0000001", "hire_date": None,
-    })
+    employees = pd.DataFrame(
+        {
+            "employee_id": ids,
+            "name": np.char.add("员工", np.arange(n).astype(str)).astype(object),
+            "department": np.array(DEPARTMENTS, dtype=object)[rng.integers(0, len(DEPARTMENTS), n)],
+            "role": np.array(ROLES, dtype=object)[rng.integers(0, len(ROLES), n)],
+            "email": "",
+            "manager": "E0000001",
+            "hire_date": None,
+        }
+    )
     emp = np.repeat(ids, len(AREAS))
     mod = np.tile(np.array(AREAS, dtype=object), n)
     keep = rng.random(len(emp)) < 0.9
@@ -145,14 +196,23 @@ def big_frames(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataF
     submitted = start + pd.to_timedelta(rng.integers(0, 90 * 24 * 3600, m), unit="s")
     score = rng.integers(0, 5, m).astype(float)
     versions = {a: {f"{AREA_PREFIX[a]}-001": 1, f"{AREA_PREFIX[a]}-002": 1} for a in AREAS}
-    attempts = pd.DataFrame({
-        "submission_id": np.char.add("s", np.arange(m).astype(str)).astype(object),
-        "employee_id": emp, "module_id": mod, "content_version": "cv1",
-        "rule_versions": [versions[x] for x in mod],
-        "started_at": submitted - pd.Timedelta(minutes=5), "submitted_at": submitted,
-        "score": score, "max_score": 4.0, "passed": score >= 3, "red_line_misses": (score < 2).astype(int),
-        "late": False, "flags": "",
-    })
+    attempts = pd.DataFrame(
+        {
+            "submission_id": np.char.add("s", np.arange(m).astype(str)).astype(object),
+            "employee_id": emp,
+            "module_id": mod,
+            "content_version": "cv1",
+            "rule_versions": [versions[x] for x in mod],
+            "started_at": submitted - pd.Timedelta(minutes=5),
+            "submitted_at": submitted,
+            "score": score,
+            "max_score": 4.0,
+            "passed": score >= 3,
+            "red_line_misses": (score < 2).astype(int),
+            "late": False,
+            "flags": "",
+        }
+    )
     return employees, attempts
 
 
@@ -176,13 +236,16 @@ def part_big(n: int, work: Path) -> None:
     print(f"  {len(attempts)} attempts", flush=True)
     campaign = Campaign.default()
     current = {a: {f"{AREA_PREFIX[a]}-001": 1, f"{AREA_PREFIX[a]}-002": 2 if a == "oversight" else 1} for a in AREAS}
-    records, t1 = timed("records roll-up", R.build_records, employees, attempts, campaign,
-                        rule_versions=current, as_of=AS_OF)
+    records, t1 = timed(
+        "records roll-up", R.build_records, employees, attempts, campaign, rule_versions=current, as_of=AS_OF
+    )
     _, t2 = timed(f"CSV ({len(records)} rows)", exports.write_csv, records, work / "big.csv")
     _, t3 = timed("XLSX (records + departments sheets)", exports.write_xlsx, records, work / "big.xlsx")
     total = t1 + t2 + t3
-    print(f"  total {total:.2f} s (target < 10 s: {'met' if total < 10 else 'NOT met'}); "
-          f"CSV {(work / 'big.csv').stat().st_size / 1e6:.0f} MB, XLSX {(work / 'big.xlsx').stat().st_size / 1e6:.0f} MB")
+    print(
+        f"  total {total:.2f} s (target < 10 s: {'met' if total < 10 else 'NOT met'}); "
+        f"CSV {(work / 'big.csv').stat().st_size / 1e6:.0f} MB, XLSX {(work / 'big.xlsx').stat().st_size / 1e6:.0f} MB"
+    )
 
     print("\nWhy not openpyxl for XLSX: the same cells side by side")
     sample = records.iloc[:20_000]

@@ -12,8 +12,19 @@ import pandas as pd
 
 EMPLOYEE_COLUMNS = ["employee_id", "name", "department", "role", "email", "manager", "hire_date"]
 ATTEMPT_COLUMNS = [
-    "submission_id", "employee_id", "module_id", "content_version", "rule_versions", "started_at",
-    "submitted_at", "score", "max_score", "passed", "red_line_misses", "late", "flags",
+    "submission_id",
+    "employee_id",
+    "module_id",
+    "content_version",
+    "rule_versions",
+    "started_at",
+    "submitted_at",
+    "score",
+    "max_score",
+    "passed",
+    "red_line_misses",
+    "late",
+    "flags",
 ]
 ANSWER_COLUMNS = ["submission_id", "employee_id", "module_id", "question_id", "rule_id", "correct"]
 
@@ -51,7 +62,9 @@ def attempt(
         "submitted_at": submitted,
         "score": score,
         "max_score": max_score,
-        "passed": passed if passed is not None or score is None else (score / max_score >= 0.75 and not red_line_misses),
+        "passed": passed
+        if passed is not None or score is None
+        else (score / max_score >= 0.75 and not red_line_misses),
         "red_line_misses": red_line_misses,
         "late": False,
         "flags": "",

@@ -30,8 +30,11 @@ def register_modules(db_url: str, catalog: Catalog, module_ids: Iterable[str]) -
             module = catalog.modules[module_id]
             for qid in [*module.fixed, *catalog.draw_pool(module_id)]:
                 gb.update_or_create_grade_cell(
-                    qid.replace("-", "_"), module_id, module_id,
-                    max_score=catalog.questions[qid].points, cell_type="code",
+                    qid.replace("-", "_"),
+                    module_id,
+                    module_id,
+                    max_score=catalog.questions[qid].points,
+                    cell_type="code",
                 )
 
 
@@ -63,7 +66,9 @@ def graded_attempt(
     result = score_attempt(catalog, module_id, qids, answers)
     sid = f"{employee_id}-{module_id}-{int(submitted_at.timestamp())}".lower().replace("_", "")
     stamp = submitted_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    started = (submitted_at - timedelta(minutes=7)).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    started = (
+        (submitted_at - timedelta(minutes=7)).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
     attempt = {
         "submission_id": sid,
         "employee_id": employee_id,
@@ -82,8 +87,14 @@ def graded_attempt(
         "source": "portal",
     }
     answer_rows = [
-        {"submission_id": sid, "question_id": q.question_id, "rules": ",".join(q.rules), "correct": q.correct,
-         "points": float(q.points), "max_points": float(q.max_points)}
+        {
+            "submission_id": sid,
+            "question_id": q.question_id,
+            "rules": ",".join(q.rules),
+            "correct": q.correct,
+            "points": float(q.points),
+            "max_points": float(q.max_points),
+        }
         for q in result.questions
     ]
     cell_scores = {q.question_id.replace("-", "_"): float(q.points) for q in result.questions}
@@ -94,4 +105,4 @@ def store(db_url: str, rows: Sequence[gradebook.AttemptRow], batch: int = 5000) 
     modules = {r.attempt["module_id"] for r in rows}
     cells = {m: gradebook.assignment_cells(db_url, m) for m in modules}
     for start in range(0, len(rows), batch):
-        gradebook.store_attempts(db_url, rows[start:start + batch], cells)
+        gradebook.store_attempts(db_url, rows[start : start + batch], cells)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from records_frames import ANSWER_COLUMNS, attempt, attempts, day, employees
+
 from wechat_training import analytics as A
 from wechat_training import records as R
 from wechat_training.campaign import load_campaign
@@ -15,8 +15,10 @@ from wechat_training.campaign import load_campaign
 CAMPAIGN = load_campaign(Path(__file__).parent / "data" / "records" / "campaign.yaml")
 
 #: Sales has 5 people (shown), Legal 2 (hidden at the default minimum of 5).
-PEOPLE = employees([(f"S{i}", f"Sales {i}", "Sales", "Clerk") for i in range(1, 6)]
-                   + [("L1", "Legal 1", "Legal", "Clerk"), ("L2", "Legal 2", "Legal", "Clerk")])
+PEOPLE = employees(
+    [(f"S{i}", f"Sales {i}", "Sales", "Clerk") for i in range(1, 6)]
+    + [("L1", "Legal 1", "Legal", "Clerk"), ("L2", "Legal 2", "Legal", "Clerk")]
+)
 
 
 def _answers(rows: list[tuple[str, str, bool]]) -> pd.DataFrame:
@@ -42,8 +44,12 @@ def test_rule_miss_rates_by_department_hide_small_groups() -> None:
 
 def test_completion_by_department_hides_small_departments() -> None:
     """Does completion by department leave out departments with fewer people than the minimum, and say how many?"""
-    frame = attempts([attempt("S1", "account_security", "2026-01-10T09:00", 4),
-                      attempt("L1", "account_security", "2026-01-10T09:00", 4)])
+    frame = attempts(
+        [
+            attempt("S1", "account_security", "2026-01-10T09:00", 4),
+            attempt("L1", "account_security", "2026-01-10T09:00", 4),
+        ]
+    )
     records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-03-01"))
     shown = A.completion_by_department(records)
     assert list(shown[R.DEPARTMENT]) == ["Sales"]
@@ -54,12 +60,14 @@ def test_completion_by_department_hides_small_departments() -> None:
 
 def test_trend_counts_passes_per_day_cumulatively() -> None:
     """Does the trend give, per day with a pass, the share of assigned modules passed by then?"""
-    frame = attempts([
-        attempt("S1", "account_security", "2026-01-10T09:00", 4),
-        attempt("S2", "account_security", "2026-01-10T15:00", 4),
-        attempt("S3", "account_security", "2026-01-12T09:00", 4),
-        attempt("S4", "account_security", "2026-01-13T09:00", 1),
-    ])
+    frame = attempts(
+        [
+            attempt("S1", "account_security", "2026-01-10T09:00", 4),
+            attempt("S2", "account_security", "2026-01-10T15:00", 4),
+            attempt("S3", "account_security", "2026-01-12T09:00", 4),
+            attempt("S4", "account_security", "2026-01-13T09:00", 1),
+        ]
+    )
     records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-03-01"))
     trend = A.completion_trend(records)
     assert list(trend[A.DAY]) == [day("2026-01-10"), day("2026-01-12")]

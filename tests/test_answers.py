@@ -51,8 +51,19 @@ def test_anything_but_one_literal_assignment_is_refused(source, problem):
 
 @pytest.mark.parametrize(
     "value,picked",
-    [("b", ["b"]), (["c", "a", "a"], ["a", "c"]), (True, ["true"]), (False, ["false"]), ("", []), (None, []),
-     ({"a"}, ["a"]), (1, None), ({"a": 1}, None), ([1], None), (b"a", None)],
+    [
+        ("b", ["b"]),
+        (["c", "a", "a"], ["a", "c"]),
+        (True, ["true"]),
+        (False, ["false"]),
+        ("", []),
+        (None, []),
+        ({"a"}, ["a"]),
+        (1, None),
+        ({"a": 1}, None),
+        ([1], None),
+        (b"a", None),
+    ],
 )
 def test_picked_reads_a_literal_as_choice_ids(value, picked):
     assert answers.picked(value) == picked

@@ -42,7 +42,13 @@ def test_cells_carry_nbgrader_v3_metadata_ascii_grade_ids_and_our_namespace():
     assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == [q.replace("-", "_") for q in asked]
     assert [c.metadata["nbgrader"]["points"] for c in tests] == [catalog.questions[q].points for q in asked]
     assert all(c.metadata["nbgrader"]["locked"] for c in tests)
-    assert {c.metadata["wechat_training"]["part"] for c in nb.cells} == {"header", "setup", "question", "answer", "test"}
+    assert {c.metadata["wechat_training"]["part"] for c in nb.cells} == {
+        "header",
+        "setup",
+        "question",
+        "answer",
+        "test",
+    }
     assert nb.metadata["wechat_training"]["content_version"] == catalog.content_version(MODULE)
 
 
@@ -79,8 +85,12 @@ def test_nbgrader_generates_and_validates_a_release_without_the_key(tmp_path, re
 
 
 def test_cli_build_writes_every_module(tmp_path):
-    result = CliRunner().invoke(main, ["build", "--root", str(VALID), "--course-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        main,
+        ["build", "--root", str(VALID), "--course-dir", str(tmp_path), "--notebooks-dir", str(tmp_path / "nb")],
+    )
     assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "nb").iterdir()) == ["account_security.ipynb", "portal.ipynb"]
     path = tmp_path / "source" / MODULE / f"{MODULE}.ipynb"
     assert f"wrote {path}" in result.output
     assert nbformat.read(path, as_version=4).metadata["wechat_training"]["module"] == MODULE

@@ -55,9 +55,27 @@ def server(tmp_path_factory):
     port = free_port()
     log = open(base / "serve.log", "wb")  # noqa: SIM115 - the server writes it until stopped
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wechat_training", "serve", "--root", str(VALID), "--course-dir", str(course),
-         "--port", str(port), "--employee", EMPLOYEE, "--employee-name", "Chen Jing", "--pool-size", "1"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=base,
+        [
+            sys.executable,
+            "-m",
+            "wechat_training",
+            "serve",
+            "--root",
+            str(VALID),
+            "--course-dir",
+            str(course),
+            "--port",
+            str(port),
+            "--employee",
+            EMPLOYEE,
+            "--employee-name",
+            "Chen Jing",
+            "--pool-size",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=base,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -190,7 +208,9 @@ def test_employee_takes_the_module_end_to_end(server, page, tmp_path):
         shot(page, tmp_path, "result")
     except Exception as exc:
         page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-        raise AssertionError(f"{exc}\nscreenshots: {page.shots + [tmp_path / 'failure.png']}\nserver log: {server['log']}") from exc
+        raise AssertionError(
+            f"{exc}\nscreenshots: {page.shots + [tmp_path / 'failure.png']}\nserver log: {server['log']}"
+        ) from exc
 
     files = list((server["course"] / "submissions" / MODULE / EMPLOYEE).glob("*.json"))
     assert len(files) == 1
@@ -252,7 +272,9 @@ def test_quiz_can_be_completed_with_the_keyboard_only(server, page, tmp_path):
         shot(page, tmp_path, "keyboard-result")
     except Exception as exc:
         page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-        raise AssertionError(f"{exc}\nscreenshots: {page.shots + [tmp_path / 'failure.png']}\nserver log: {server['log']}") from exc
+        raise AssertionError(
+            f"{exc}\nscreenshots: {page.shots + [tmp_path / 'failure.png']}\nserver log: {server['log']}"
+        ) from exc
     [new] = set(employee_dir.glob("*.json")) - before
     stored = json.loads(new.read_text(encoding="utf-8"))
     assert stored["answers"] == {q: sorted(catalog.questions[q].correct_choice_ids()) for q in qids}

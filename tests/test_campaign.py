@@ -93,7 +93,9 @@ def test_campaign_in_force_path_then_environment_then_root(tmp_path: Path, monke
     shutil.copy(DATA / "valid.yaml", tmp_path / "campaign.yaml")
     assert [e.id for e in campaign_for(tmp_path).entries] == ["all-staff", "sales", "optional"]
     other = tmp_path / "other.yaml"
-    other.write_text((DATA / "valid.yaml").read_text(encoding="utf-8").replace("all-staff", "from-env"), encoding="utf-8")
+    other.write_text(
+        (DATA / "valid.yaml").read_text(encoding="utf-8").replace("all-staff", "from-env"), encoding="utf-8"
+    )
     monkeypatch.setenv("WECHAT_TRAINING_CAMPAIGN", str(other))
     assert campaign_for(tmp_path).entries[0].id == "from-env"
     assert campaign_for(tmp_path, tmp_path / "campaign.yaml").entries[0].id == "all-staff"

@@ -22,9 +22,27 @@ VALID = Path(__file__).parent / "data" / "valid"
 
 #: Honest answers written the many ways a learner may write them.
 HONEST = {
-    "E8001": {"Q-ACC-001": '"b"', "Q-ACC-004": '"a"', "Q-ACC-002": "False", "Q-ACC-003": '["b", "a"]', "Q-ACC-005": "True"},
-    "E8002": {"Q-ACC-001": '["b"]', "Q-ACC-004": '"b"', "Q-ACC-002": '"false"', "Q-ACC-003": '["a"]', "Q-ACC-005": '""'},
-    "E8003": {"Q-ACC-001": '"a"', "Q-ACC-004": "('a',)", "Q-ACC-002": "False", "Q-ACC-003": '{"a", "b", "c"}', "Q-ACC-005": '"true"'},
+    "E8001": {
+        "Q-ACC-001": '"b"',
+        "Q-ACC-004": '"a"',
+        "Q-ACC-002": "False",
+        "Q-ACC-003": '["b", "a"]',
+        "Q-ACC-005": "True",
+    },
+    "E8002": {
+        "Q-ACC-001": '["b"]',
+        "Q-ACC-004": '"b"',
+        "Q-ACC-002": '"false"',
+        "Q-ACC-003": '["a"]',
+        "Q-ACC-005": '""',
+    },
+    "E8003": {
+        "Q-ACC-001": '"a"',
+        "Q-ACC-004": "('a',)",
+        "Q-ACC-002": "False",
+        "Q-ACC-003": '{"a", "b", "c"}',
+        "Q-ACC-005": '"true"',
+    },
     "E8004": {"Q-ACC-001": '"B"', "Q-ACC-004": '"a"', "Q-ACC-002": "None", "Q-ACC-003": '["a", "b"]', "Q-ACC-005": "1"},
 }
 #: Attacks that fool the stock pipeline (it runs them); ours gives them nothing.

@@ -26,8 +26,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 AS_OF = date(2026, 4, 15)
 CAMPAIGN = """\
 home_page: https://corp.example
@@ -40,13 +47,22 @@ campaigns:
     modules: [account_security]
 """
 #: Sales 6 people, Legal 5, Finance 2 (below the minimum group of 5: hidden from aggregates).
-PEOPLE = [(f"S{i:02d}", f"销售{i}号", "Sales") for i in range(1, 7)] + \
-         [(f"L{i:02d}", f"Legal Person {i}", "Legal") for i in range(1, 6)] + \
-         [("F01", "Zhao Jing", "Finance"), ("F02", "Huang Tao", "Finance")]
+PEOPLE = (
+    [(f"S{i:02d}", f"销售{i}号", "Sales") for i in range(1, 7)]
+    + [(f"L{i:02d}", f"Legal Person {i}", "Legal") for i in range(1, 6)]
+    + [("F01", "Zhao Jing", "Finance"), ("F02", "Huang Tao", "Finance")]
+)
 #: employee -> attempts as (day of 2026, all answers right?); people not listed never started.
 ATTEMPTS = {
-    "S01": [(10, True)], "S02": [(12, False), (20, True)], "S03": [(15, False)], "S04": [(40, True)],
-    "L01": [(11, True)], "L02": [(11, True)], "L03": [(30, False)], "L04": [(25, True)], "L05": [(26, False)],
+    "S01": [(10, True)],
+    "S02": [(12, False), (20, True)],
+    "S03": [(15, False)],
+    "S04": [(40, True)],
+    "L01": [(11, True)],
+    "L02": [(11, True)],
+    "L03": [(30, False)],
+    "L04": [(25, True)],
+    "L05": [(26, False)],
     "F01": [(14, True)],
 }
 
@@ -60,6 +76,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     import records_gradebook as G
+
     from wechat_training import gradebook
     from wechat_training.catalog import load_catalog
 
@@ -67,11 +84,27 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     url = gradebook.default_url(course_dir)
     catalog = load_catalog(DATA / "valid")
     G.register_modules(url, catalog, ["account_security"])
-    G.add_roster(url, [{"employee_id": e, "name": n, "department": d, "role": "Staff", "email": "",
-                        "manager": "M01", "hire_date": None} for e, n, d in PEOPLE])
+    G.add_roster(
+        url,
+        [
+            {
+                "employee_id": e,
+                "name": n,
+                "department": d,
+                "role": "Staff",
+                "email": "",
+                "manager": "M01",
+                "hire_date": None,
+            }
+            for e, n, d in PEOPLE
+        ],
+    )
     rows = [
-        G.graded_attempt(catalog, e, "account_security", datetime(2026, 1, 1, 9, tzinfo=UTC) + timedelta(days=day - 1), right)
-        for e, tries in ATTEMPTS.items() for day, right in tries
+        G.graded_attempt(
+            catalog, e, "account_security", datetime(2026, 1, 1, 9, tzinfo=UTC) + timedelta(days=day - 1), right
+        )
+        for e, tries in ATTEMPTS.items()
+        for day, right in tries
     ]
     G.store(url, rows)
     gradebook.dispose(url)
@@ -85,15 +118,33 @@ def voila(course: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -
     course_dir, campaign = course
     port = _free_port()
     home = tmp_path_factory.mktemp("voila-home")
-    env = {**os.environ, "WECHAT_TRAINING_ROOT": str(DATA / "valid"), "WECHAT_TRAINING_COURSE_DIR": str(course_dir),
-           "WECHAT_TRAINING_CAMPAIGN": str(campaign), "WECHAT_TRAINING_MIN_GROUP": "5",
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_DATA_DIR": str(home / "data")}
+    env = {
+        **os.environ,
+        "WECHAT_TRAINING_ROOT": str(DATA / "valid"),
+        "WECHAT_TRAINING_COURSE_DIR": str(course_dir),
+        "WECHAT_TRAINING_CAMPAIGN": str(campaign),
+        "WECHAT_TRAINING_MIN_GROUP": "5",
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+    }
     env.pop("WECHAT_TRAINING_DB", None)
     log = (home / "voila.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(REPO / "notebooks" / "hr_dashboard.ipynb"), "--no-browser",
-         f"--port={port}", "--Voila.ip=127.0.0.1", "--ServerApp.allow_root=True"],
-        env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            str(REPO / "notebooks" / "hr_dashboard.ipynb"),
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            "--ServerApp.allow_root=True",
+        ],
+        env=env,
+        cwd=home,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}/"
     try:
@@ -152,11 +203,20 @@ def test_completion_by_department_matches_records(page, expected) -> None:
     assert set(shown) == {"Legal", "Sales"}
     for dept, cells in shown.items():
         w = want.loc[dept]
-        assert [int(c) for c in cells[1:7]] == [w[A.PEOPLE], w[R.ASSIGNED], w[R.PASSED], w[R.OVERDUE], w[R.EXPIRED], w[R.EXEMPT]]
+        assert [int(c) for c in cells[1:7]] == [
+            w[A.PEOPLE],
+            w[R.ASSIGNED],
+            w[R.PASSED],
+            w[R.OVERDUE],
+            w[R.EXPIRED],
+            w[R.EXEMPT],
+        ]
     # Sales: S01, S02, S04 passed of 6; Legal: L01, L02, L04 passed of 5.
     assert (want.loc["Sales", R.PASSED], want.loc["Legal", R.PASSED]) == (3, 3)
-    bars = {b.get_attribute("data-label"): float(b.get_attribute("data-value"))
-            for b in page.query_selector_all("#completion-chart rect.bar")}
+    bars = {
+        b.get_attribute("data-label"): float(b.get_attribute("data-value"))
+        for b in page.query_selector_all("#completion-chart rect.bar")
+    }
     assert bars == pytest.approx({"Sales": 0.5, "Legal": 0.6})
 
 
@@ -176,8 +236,10 @@ def test_trend_and_rule_misses(page, expected) -> None:
     employees = expected.records[[R.EMPLOYEE_ID, R.DEPARTMENT]].drop_duplicates()
     want = A.rule_miss_rates(expected.answers, employees).set_index([R.DEPARTMENT, A.RULE_ID])
     rows = page.query_selector_all("#rule-misses tr[data-rule]")
-    got = {(r.get_attribute("data-department"), r.get_attribute("data-rule")): float(r.get_attribute("data-miss-rate"))
-           for r in rows}
+    got = {
+        (r.get_attribute("data-department"), r.get_attribute("data-rule")): float(r.get_attribute("data-miss-rate"))
+        for r in rows
+    }
     assert got and {d for d, _ in got} <= {"Legal", "Sales"}
     for key, rate in got.items():
         assert rate == pytest.approx(want.loc[key, A.MISS_RATE])

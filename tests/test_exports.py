@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from ralph_env import RALPH_PYTHON, require_ralph
 from records_frames import attempt, attempts, day, employees
+
 from wechat_training import exports
 from wechat_training import records as R
 from wechat_training.campaign import load_campaign
@@ -42,11 +42,13 @@ NASTY = {
 @pytest.fixture(scope="module")
 def records() -> pd.DataFrame:
     people = employees([(eid, name, "Sales" if eid < "E005" else "Legal", "Clerk") for eid, name in NASTY.items()])
-    frame = attempts([
-        attempt("E001", "account_security", "2026-01-10T09:00", 4),
-        attempt("E002", "account_security", "2026-01-10T09:00", 1, red_line_misses=1, passed=False),
-        attempt("E003", "customer_contact", "2026-01-12T09:00", None),
-    ])
+    frame = attempts(
+        [
+            attempt("E001", "account_security", "2026-01-10T09:00", 4),
+            attempt("E002", "account_security", "2026-01-10T09:00", 1, red_line_misses=1, passed=False),
+            attempt("E003", "customer_contact", "2026-01-12T09:00", None),
+        ]
+    )
     return R.build_records(people, frame, CAMPAIGN, modules=MODULES, as_of=day("2026-03-01"))
 
 
@@ -96,7 +98,9 @@ def test_xlsx_has_records_and_department_summary(records: pd.DataFrame, tmp_path
         assert cell.value == name, eid
     summary = R.department_summary(records)
     dept = book["departments"]
-    got = pd.DataFrame([[c.value for c in row] for row in dept.iter_rows(min_row=2)], columns=[c.value for c in dept[1]])
+    got = pd.DataFrame(
+        [[c.value for c in row] for row in dept.iter_rows(min_row=2)], columns=[c.value for c in dept[1]]
+    )
     assert list(got.columns) == R.SUMMARY_COLUMNS
     pd.testing.assert_frame_equal(got, summary, check_dtype=False)
 
@@ -109,8 +113,11 @@ def test_xapi_statements_shape(records: pd.DataFrame) -> None:
     passed = by_actor[("E001", "account_security")]
     assert passed["verb"]["id"] == exports.VERB_PASSED
     assert passed["actor"]["account"]["homePage"] == "https://corp.example"
-    assert passed["result"] == {"completion": True, "success": True,
-                                "score": {"scaled": 1.0, "raw": 4.0, "min": 0.0, "max": 4.0}}
+    assert passed["result"] == {
+        "completion": True,
+        "success": True,
+        "score": {"scaled": 1.0, "raw": 4.0, "min": 0.0, "max": 4.0},
+    }
     assert passed["context"]["extensions"]["https://corp.example/xapi/extensions/content-version"] == "cv1"
     failed = by_actor[("E002", "account_security")]
     assert failed["verb"]["id"] == exports.VERB_FAILED and failed["result"]["score"]["scaled"] == 0.25
@@ -156,6 +163,7 @@ def test_unknown_format_is_refused(records: pd.DataFrame, tmp_path: Path) -> Non
 def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A course directory whose SQLite gradebook holds a roster and graded attempts."""
     import records_gradebook as G
+
     from wechat_training import gradebook
     from wechat_training.catalog import load_catalog
 
@@ -164,20 +172,47 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     url = gradebook.default_url(course_dir)
     catalog = load_catalog(root)
     G.register_modules(url, catalog, ["account_security"])
-    G.add_roster(url, [
-        {"employee_id": "E001", "name": '李伟, "Li"', "department": "Sales", "role": "Clerk",
-         "email": "li.wei@corp.example", "manager": "E900", "hire_date": "2020-05-01"},
-        {"employee_id": "E002", "name": "=cmd|' /C calc'!A0", "department": "Sales", "role": "Clerk",
-         "email": "", "manager": "E900", "hire_date": None},
-        {"employee_id": "E003", "name": "Zhou Xin", "department": "Legal", "role": "Clerk",
-         "email": "", "manager": "E900", "hire_date": None},
-    ])
-    G.store(url, [
-        G.graded_attempt(catalog, "E001", "account_security", datetime(2026, 1, 10, 9, tzinfo=UTC), False),
-        G.graded_attempt(catalog, "E001", "account_security", datetime(2026, 1, 11, 9, tzinfo=UTC), True),
-        G.graded_attempt(catalog, "E002", "account_security", datetime(2026, 2, 1, 9, tzinfo=UTC), False),
-        G.graded_attempt(catalog, "E003", "account_security", datetime(2026, 3, 10, 9, tzinfo=UTC), True),
-    ])
+    G.add_roster(
+        url,
+        [
+            {
+                "employee_id": "E001",
+                "name": '李伟, "Li"',
+                "department": "Sales",
+                "role": "Clerk",
+                "email": "li.wei@corp.example",
+                "manager": "E900",
+                "hire_date": "2020-05-01",
+            },
+            {
+                "employee_id": "E002",
+                "name": "=cmd|' /C calc'!A0",
+                "department": "Sales",
+                "role": "Clerk",
+                "email": "",
+                "manager": "E900",
+                "hire_date": None,
+            },
+            {
+                "employee_id": "E003",
+                "name": "Zhou Xin",
+                "department": "Legal",
+                "role": "Clerk",
+                "email": "",
+                "manager": "E900",
+                "hire_date": None,
+            },
+        ],
+    )
+    G.store(
+        url,
+        [
+            G.graded_attempt(catalog, "E001", "account_security", datetime(2026, 1, 10, 9, tzinfo=UTC), False),
+            G.graded_attempt(catalog, "E001", "account_security", datetime(2026, 1, 11, 9, tzinfo=UTC), True),
+            G.graded_attempt(catalog, "E002", "account_security", datetime(2026, 2, 1, 9, tzinfo=UTC), False),
+            G.graded_attempt(catalog, "E003", "account_security", datetime(2026, 3, 10, 9, tzinfo=UTC), True),
+        ],
+    )
     gradebook.dispose(url)
     campaign = course_dir / "campaign.yaml"
     campaign.write_text((DATA / "records" / "campaign.yaml").read_text(encoding="utf-8"), encoding="utf-8")
@@ -254,13 +289,20 @@ def test_stock_nbgrader_export_writes_the_same_records(course: tuple[Path, Path]
     _cli("records", "export", "--format", "csv", "--out", str(ours), "--as-of", "2026-03-01", *_common(course))
     theirs = tmp_path / "nbgrader.csv"
     env = {k: v for k, v in os.environ.items() if k != "WECHAT_TRAINING_DB"}
-    done = subprocess.run(["nbgrader", "export", "--to", str(theirs)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["nbgrader", "export", "--to", str(theirs)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert theirs.read_bytes() == ours.read_bytes()
     only = tmp_path / "only.csv"
-    subprocess.run(["nbgrader", "export", "--to", str(only), "--student", "E002"], cwd=tmp_path, env=env,
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        ["nbgrader", "export", "--to", str(only), "--student", "E002"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     with only.open(encoding="utf-8-sig", newline="") as handle:
         assert [r["employee_id"] for r in csv.DictReader(handle)] == ["E002"]
 
@@ -269,7 +311,9 @@ def test_xlsx_keeps_markup_and_drops_what_xml_cannot_hold(tmp_path: Path) -> Non
     """Are &, <, >, CR and surrounding spaces kept exactly, and control characters XML forbids dropped?"""
     from openpyxl import load_workbook
 
-    people = employees([("E001", "  A & B <Ltd>\r\n ", "R&D <1>", "Clerk"), ("E002", "bell\x07 here", "R&D <1>", "Clerk")])
+    people = employees(
+        [("E001", "  A & B <Ltd>\r\n ", "R&D <1>", "Clerk"), ("E002", "bell\x07 here", "R&D <1>", "Clerk")]
+    )
     records = R.build_records(people, attempts([]), CAMPAIGN, modules=MODULES, as_of=day("2026-03-01"))
     sheet = load_workbook(exports.write_xlsx(records, tmp_path / "r.xlsx"))["records"]
     names = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=2)}
@@ -289,14 +333,34 @@ def test_cli_counts_ungraded_submissions_as_in_progress(course: tuple[Path, Path
     catalog = load_catalog(DATA / "valid")
     qids = catalog.questions_for("account_security", "E003")
     pending = submissions.new_submission(
-        employee_id="E003", module_id="account_security", content_version=catalog.content_version("account_security"),
-        rule_versions=catalog.rule_versions("account_security"), question_ids=qids, answers={q: [] for q in qids},
-        started_at="2026-02-01T08:00:00.000Z", identity_source="local", submitted_at="2026-02-01T08:10:00.000Z",
+        employee_id="E003",
+        module_id="account_security",
+        content_version=catalog.content_version("account_security"),
+        rule_versions=catalog.rule_versions("account_security"),
+        question_ids=qids,
+        answers={q: [] for q in qids},
+        started_at="2026-02-01T08:00:00.000Z",
+        identity_source="local",
+        submitted_at="2026-02-01T08:10:00.000Z",
     )
     submissions.write(course_dir, pending)
     out = tmp_path / "r.csv"
-    _cli("records", "export", "--format", "csv", "--out", str(out), "--as-of", "2026-03-01",
-         "--root", str(DATA / "valid"), "--course-dir", str(course_dir), "--campaign", str(course[1]))
+    _cli(
+        "records",
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        "--as-of",
+        "2026-03-01",
+        "--root",
+        str(DATA / "valid"),
+        "--course-dir",
+        str(course_dir),
+        "--campaign",
+        str(course[1]),
+    )
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = {r["employee_id"]: r for r in csv.DictReader(handle)}
     assert rows["E003"]["status"] == "in_progress"
@@ -317,13 +381,26 @@ def test_libreoffice_opens_both_files_right(records: pd.DataFrame, tmp_path: Pat
     exports.write_xlsx(records, tmp_path / "records.xlsx")
     out = tmp_path / "lo"
     # The CSV import is told comma, double quote and the SYSTEM charset (not UTF-8): the BOM must say it.
-    for source, target, infilter in (("records.csv", "xlsx", ["--infilter=CSV:44,34,SYSTEM,1"]),
-                                     # (written back out as UTF-8: the check is of what LibreOffice read)
-                                     ("records.xlsx", "csv:Text - txt - csv (StarCalc):44,34,76,1", [])):
+    for source, target, infilter in (
+        ("records.csv", "xlsx", ["--infilter=CSV:44,34,SYSTEM,1"]),
+        # (written back out as UTF-8: the check is of what LibreOffice read)
+        ("records.xlsx", "csv:Text - txt - csv (StarCalc):44,34,76,1", []),
+    ):
         done = subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", *infilter,
-             "--convert-to", target, "--outdir", str(out / source.replace(".", "-")), str(tmp_path / source)],
-            capture_output=True, text=True, timeout=180,
+            [
+                soffice,
+                f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                "--headless",
+                *infilter,
+                "--convert-to",
+                target,
+                "--outdir",
+                str(out / source.replace(".", "-")),
+                str(tmp_path / source),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert done.returncode == 0, done.stderr
     # CSV -> LibreOffice -> XLSX: names intact, neutralised formulas are plain text, no cell is a formula.

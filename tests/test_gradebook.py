@@ -28,8 +28,17 @@ def test_frames_hold_attempts_answers_and_roster_as_the_contract_says(course):
     gradebook.ensure_schema(url)
     gradebook.upsert_employees(
         url,
-        [{"employee_id": "E1001", "name": "欧阳娜娜", "department": "销售部", "role": "客户经理",
-          "email": "nana@corp.example", "manager": "E0001", "hire_date": "2026-01-10"}],
+        [
+            {
+                "employee_id": "E1001",
+                "name": "欧阳娜娜",
+                "department": "销售部",
+                "role": "客户经理",
+                "email": "nana@corp.example",
+                "manager": "E0001",
+                "hire_date": "2026-01-10",
+            }
+        ],
     )
     sub = write_submission(course, catalog, "E1001", right=1)
     grader.grade(course, catalog)
@@ -53,7 +62,12 @@ def test_frames_hold_attempts_answers_and_roster_as_the_contract_says(course):
     expected_rows = sum(len(catalog.questions[q].rules) for q in asked)
     assert len(answers) == expected_rows
     first = answers[answers["question_id"] == asked[0]].iloc[0]
-    assert (first["employee_id"], first["module_id"], first["rule_id"], first["correct"]) == ("E1001", MODULE, "ACC-001", True)
+    assert (first["employee_id"], first["module_id"], first["rule_id"], first["correct"]) == (
+        "E1001",
+        MODULE,
+        "ACC-001",
+        True,
+    )
 
 
 def test_formgrader_queries_see_the_graded_submissions(course):

@@ -211,7 +211,9 @@ def test_cli_grade_shows_progress_and_reports_rejected_files(course):
 
 
 def test_cli_grade_rejects_a_bad_since(course):
-    result = CliRunner().invoke(main, ["grade", "--root", str(VALID), "--course-dir", str(course), "--since", "yesterday"])
+    result = CliRunner().invoke(
+        main, ["grade", "--root", str(VALID), "--course-dir", str(course), "--since", "yesterday"]
+    )
     assert result.exit_code == 2 and "not an ISO date" in result.output
 
 

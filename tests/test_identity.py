@@ -27,8 +27,11 @@ def test_local_single_user_id():
 
 def test_trusted_header_passed_by_voila():
     """Does a configured proxy header, passed by Voila as HTTP_X_REMOTE_USER, name the learner?"""
-    env = {"WECHAT_TRAINING_TRUSTED_HEADER": "X-Remote-User", header_variable("X-Remote-User"): "E100003",
-           "WECHAT_TRAINING_EMPLOYEE": "E999999"}
+    env = {
+        "WECHAT_TRAINING_TRUSTED_HEADER": "X-Remote-User",
+        header_variable("X-Remote-User"): "E100003",
+        "WECHAT_TRAINING_EMPLOYEE": "E999999",
+    }
     who = resolve(env)
     assert (who.employee_id, who.source) == ("E100003", "header")
 

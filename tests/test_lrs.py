@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from ralph_env import RALPH, RALPH_VENV, require_ralph
 from records_frames import attempt, attempts, day, employees
+
 from wechat_training import exports
 from wechat_training import records as R
 from wechat_training.campaign import load_campaign
@@ -47,14 +47,32 @@ def lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     subprocess.run(
         [str(RALPH), "auth", "-u", USER, "-p", PASSWORD, "-s", "all", "-A", USER, HOME, "-w"],
-        env=env, cwd=work, check=True, capture_output=True, timeout=120,
+        env=env,
+        cwd=work,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     port = _free_port()
     log = (work / "server.log").open("w")
     server = subprocess.Popen(
-        [str(RALPH), "runserver", "-b", "fs", "--fs-default-directory-path", str(work / "data"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(RALPH),
+            "runserver",
+            "-b",
+            "fs",
+            "--fs-default-directory-path",
+            str(work / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=work,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/xAPI/statements"
     try:
@@ -82,13 +100,20 @@ def lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def statements(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     campaign = load_campaign(Path(__file__).parent / "data" / "records" / "campaign.yaml")
-    people = employees([("E001", "李伟", "Sales", "Clerk"), ("E002", "Wang Fang", "Sales", "Clerk"),
-                        ("E003", "Zhou Xin", "Legal", "Clerk")])
-    frame = attempts([
-        attempt("E001", "account_security", "2026-01-10T09:00", 4),
-        attempt("E001", "customer_contact", "2026-01-11T10:30", 3),
-        attempt("E002", "account_security", "2026-01-12T09:00", 1, red_line_misses=1, passed=False),
-    ])
+    people = employees(
+        [
+            ("E001", "李伟", "Sales", "Clerk"),
+            ("E002", "Wang Fang", "Sales", "Clerk"),
+            ("E003", "Zhou Xin", "Legal", "Clerk"),
+        ]
+    )
+    frame = attempts(
+        [
+            attempt("E001", "account_security", "2026-01-10T09:00", 4),
+            attempt("E001", "customer_contact", "2026-01-11T10:30", 3),
+            attempt("E002", "account_security", "2026-01-12T09:00", 1, red_line_misses=1, passed=False),
+        ]
+    )
     records = R.build_records(people, frame, campaign, as_of=day("2026-03-01"))
     out = exports.write_xapi(records, tmp_path_factory.mktemp("xapi") / "statements.json", HOME)
     return json.loads(out.read_text(encoding="utf-8"))

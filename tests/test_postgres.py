@@ -49,15 +49,38 @@ def pg_server():
         shutil.chown(data, "postgres", "postgres")
     port = _free_port()
     init = _run(
-        [*as_postgres, str(PG_BIN / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-         "--no-sync", "--locale=C"]
+        [
+            *as_postgres,
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data / "db"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ]
     )
     if init.returncode != 0:
         shutil.rmtree(data, ignore_errors=True)
         pytest.skip(f"initdb failed: {init.stderr.strip()[-500:]}")
     options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
     start = _run(
-        [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data / "db"), "-o", options, "-l", str(data / "log"), "-w", "start"]
+        [
+            *as_postgres,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data / "db"),
+            "-o",
+            options,
+            "-l",
+            str(data / "log"),
+            "-w",
+            "start",
+        ]
     )
     if start.returncode != 0:
         log = (data / "log").read_text(errors="replace")[-500:] if (data / "log").exists() else start.stderr
@@ -135,11 +158,23 @@ def test_postgresql_and_sqlite_hold_the_same_results(pg_url, tmp_path):
     catalog = valid_catalog()
     course = tmp_path / "course"
     for n in range(12):
-        write_submission(course, catalog, f"E{2000 + n}", right=n % 5, submitted_at=f"2026-03-{n + 1:02d}T08:00:00.000Z")
+        write_submission(
+            course, catalog, f"E{2000 + n}", right=n % 5, submitted_at=f"2026-03-{n + 1:02d}T08:00:00.000Z"
+        )
     grader.grade(course, catalog, db_url=pg_url, batch_size=5)
     sqlite_url = gradebook.default_url(course)
     grader.grade(course, catalog, db_url=sqlite_url)
-    columns = ["submission_id", "employee_id", "score", "max_score", "passed", "red_line_misses", "late", "flags", "submitted_at"]
+    columns = [
+        "submission_id",
+        "employee_id",
+        "score",
+        "max_score",
+        "passed",
+        "red_line_misses",
+        "late",
+        "flags",
+        "submitted_at",
+    ]
     on_pg = gradebook.read_frames(pg_url).attempts[columns].sort_values("submission_id").reset_index(drop=True)
     on_sqlite = gradebook.read_frames(sqlite_url).attempts[columns].sort_values("submission_id").reset_index(drop=True)
     assert on_pg.equals(on_sqlite)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from records_frames import attempt, attempts, day, employees
+
 from wechat_training import records as R
 from wechat_training.campaign import load_campaign
 
@@ -15,32 +15,42 @@ CAMPAIGN = load_campaign(Path(__file__).parent / "data" / "records" / "campaign.
 CURRENT = {"account_security": {"ACC-001": 1, "ACC-002": 2}, "customer_contact": {"CUS-001": 1}}
 MODULES = ["account_security", "customer_contact"]
 
-PEOPLE = employees([
-    ("E001", "Li Wei", "Legal", "Clerk"),
-    ("E002", "Wang Fang", "Legal", "Clerk"),
-    ("E003", "Zhang Min", "Sales", "Clerk"),
-    ("E004", "Liu Yang", "Sales", "Clerk"),
-    ("E005", "Chen Jie", "Sales", "Clerk"),
-    ("E006", "Yang Lei", "Finance", "Analyst"),
-    ("E007", "Zhao Jing", "Finance", "Analyst"),
-    ("E008", "Huang Tao", "Finance", "Analyst"),
-    ("E009", "Zhou Xin", "Legal", "Clerk"),
-])
+PEOPLE = employees(
+    [
+        ("E001", "Li Wei", "Legal", "Clerk"),
+        ("E002", "Wang Fang", "Legal", "Clerk"),
+        ("E003", "Zhang Min", "Sales", "Clerk"),
+        ("E004", "Liu Yang", "Sales", "Clerk"),
+        ("E005", "Chen Jie", "Sales", "Clerk"),
+        ("E006", "Yang Lei", "Finance", "Analyst"),
+        ("E007", "Zhao Jing", "Finance", "Analyst"),
+        ("E008", "Huang Tao", "Finance", "Analyst"),
+        ("E009", "Zhou Xin", "Legal", "Clerk"),
+    ]
+)
 
-ATTEMPTS = attempts([
-    attempt("E001", "account_security", "2026-01-10T09:00", 2),
-    attempt("E001", "account_security", "2026-01-11T09:00", 4),
-    attempt("E002", "account_security", "2026-01-12T09:00", 3, red_line_misses=1, passed=False),
-    attempt("E002", "account_security", "2026-01-13T09:00", 1),
-    attempt("E003", "account_security", "2026-01-14T09:00", None),
-    attempt("E005", "account_security", "2026-01-15T09:00", 4, rule_versions={"ACC-001": 1, "ACC-002": 1},
-            content_version="cv0"),
-    attempt("E006", "account_security", "2025-01-10T09:00", 4),
-    attempt("E008", "account_security", "2026-01-16T09:00", 1),
-    attempt("E009", "account_security", "2026-02-01T09:00", 2),
-    attempt("E009", "account_security", "2026-03-05T23:59", 4),
-    attempt("E005", "customer_contact", "2026-01-20T09:00", 4, rule_versions={"CUS-001": 1}),
-])
+ATTEMPTS = attempts(
+    [
+        attempt("E001", "account_security", "2026-01-10T09:00", 2),
+        attempt("E001", "account_security", "2026-01-11T09:00", 4),
+        attempt("E002", "account_security", "2026-01-12T09:00", 3, red_line_misses=1, passed=False),
+        attempt("E002", "account_security", "2026-01-13T09:00", 1),
+        attempt("E003", "account_security", "2026-01-14T09:00", None),
+        attempt(
+            "E005",
+            "account_security",
+            "2026-01-15T09:00",
+            4,
+            rule_versions={"ACC-001": 1, "ACC-002": 1},
+            content_version="cv0",
+        ),
+        attempt("E006", "account_security", "2025-01-10T09:00", 4),
+        attempt("E008", "account_security", "2026-01-16T09:00", 1),
+        attempt("E009", "account_security", "2026-02-01T09:00", 2),
+        attempt("E009", "account_security", "2026-03-05T23:59", 4),
+        attempt("E005", "customer_contact", "2026-01-20T09:00", 4, rule_versions={"CUS-001": 1}),
+    ]
+)
 
 
 def _records(as_of: str, frame: pd.DataFrame = ATTEMPTS) -> pd.DataFrame:

@@ -68,11 +68,7 @@ def test_xlsx_roster_with_excel_dates(tmp_path, db):
 def test_every_bad_row_is_named_with_its_line_and_nothing_is_imported(tmp_path, db):
     path = tmp_path / "roster.csv"
     path.write_text(
-        "工号,姓名,部门\n"
-        "E1001,欧阳娜娜,销售部\n"
-        "bad id!,王五,销售部\n"
-        "E1003,,销售部\n"
-        "E1001,欧阳娜娜,销售部\n",
+        "工号,姓名,部门\nE1001,欧阳娜娜,销售部\nbad id!,王五,销售部\nE1003,,销售部\nE1001,欧阳娜娜,销售部\n",
         encoding="utf-8",
     )
     with pytest.raises(RosterError) as caught:

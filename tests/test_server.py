@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_config_preheats_culls_and_never_drops_outputs(tmp_path):
-    options = ServeOptions(root=VALID, course_dir=tmp_path, pool_size=3, portal_pool_size=1, idle_timeout=20,
-                           cull_interval=5)
+    options = ServeOptions(
+        root=VALID, course_dir=tmp_path, pool_size=3, portal_pool_size=1, idle_timeout=20, cull_interval=5
+    )
     (tmp_path / "portal.ipynb").write_text("{}")
     (tmp_path / "account_security.ipynb").write_text("{}")
     c = voila_config(options, tmp_path)
@@ -64,7 +65,8 @@ def test_forked_kernel_runs_code_and_dies_when_killed(tmp_path, monkeypatch):
         outputs = []
         reply = await client.execute_interactive(
             "import os, sys; print(os.getppid(), 'wechat_training.widgets.page' in sys.modules)",
-            timeout=30, output_hook=lambda m: outputs.append(m["content"].get("text", "")),
+            timeout=30,
+            output_hook=lambda m: outputs.append(m["content"].get("text", "")),
         )
         client.stop_channels()
         pid = km.provisioner.pid
@@ -90,7 +92,9 @@ def free_port() -> int:
 
 def kernel_count(server_pid: int) -> int:
     """Kernel processes under the server (spawned or forked via the template)."""
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], check=True, capture_output=True, text=True).stdout.splitlines()[1:]
+    out = subprocess.run(
+        ["ps", "-eo", "pid,ppid,args"], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[1:]
     rows = [(int(p), int(pp), cmd) for p, pp, cmd in (line.split(None, 2) for line in out)]
     seen, frontier = set(), {server_pid}
     while frontier:
@@ -104,9 +108,26 @@ def test_closed_tab_kernel_is_reclaimed_within_a_minute(tmp_path):
     port = free_port()
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - the server writes it until stopped
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wechat_training", "serve", "--root", str(VALID), "--course-dir", str(tmp_path / "c"),
-         "--port", str(port), "--employee", "E100001", "--pool-size", "1", "--idle-timeout", "10"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "wechat_training",
+            "serve",
+            "--root",
+            str(VALID),
+            "--course-dir",
+            str(tmp_path / "c"),
+            "--port",
+            str(port),
+            "--employee",
+            "E100001",
+            "--pool-size",
+            "1",
+            "--idle-timeout",
+            "10",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -129,10 +150,27 @@ def test_closed_tab_kernel_is_reclaimed_within_a_minute(tmp_path):
         async def open_and_close_tab():
             from tornado.websocket import websocket_connect
 
-            ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}")
-            ws.write_message(json.dumps({"header": {"msg_id": uuid.uuid4().hex, "msg_type": "kernel_info_request",
-                                                    "session": "t", "username": "t", "version": "5.3", "date": ""},
-                                         "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell"}))
+            ws = await websocket_connect(
+                f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+            )
+            ws.write_message(
+                json.dumps(
+                    {
+                        "header": {
+                            "msg_id": uuid.uuid4().hex,
+                            "msg_type": "kernel_info_request",
+                            "session": "t",
+                            "username": "t",
+                            "version": "5.3",
+                            "date": "",
+                        },
+                        "parent_header": {},
+                        "metadata": {},
+                        "content": {},
+                        "channel": "shell",
+                    }
+                )
+            )
             await ws.read_message()
             ws.close()
 
@@ -141,7 +179,9 @@ def test_closed_tab_kernel_is_reclaimed_within_a_minute(tmp_path):
         gone = False
         while time.monotonic() - left_at < 60:
             culled = f"{kernel_id}" in "".join(
-                line for line in (tmp_path / "serve.log").read_text(errors="replace").splitlines(True) if "Culling" in line
+                line
+                for line in (tmp_path / "serve.log").read_text(errors="replace").splitlines(True)
+                if "Culling" in line
             )
             if culled and kernel_count(proc.pid) <= idle:
                 gone = True

@@ -80,7 +80,9 @@ def apply_notebook_case(case: dict, nb, path: Path) -> None:
         nb.cells[0].setdefault("attachments", {})
         nb.metadata["padding"] = " " * (case["size_mb"] * 1_000_000)
     if "answer_cell" in case:
-        cell(nb, assignments.grade_id(TARGET) + "_answer").source = (TAMPER / "answer_cells" / case["answer_cell"]).read_text()
+        cell(nb, assignments.grade_id(TARGET) + "_answer").source = (
+            TAMPER / "answer_cells" / case["answer_cell"]
+        ).read_text()
     if "answer_source" in case:
         cell(nb, assignments.grade_id(TARGET) + "_answer").source = case["answer_source"]
     edit = case.get("edit", {})
@@ -143,7 +145,9 @@ def test_notebook_attack(case, course, catalog, graded_victim, tmp_path, monkeyp
     target = {a["question_id"]: a for a in row.answers}[TARGET]
     assert target["points"] == 0 and not target["correct"]
     # Points can only be lost, never gained: the max is the catalogue's.
-    assert attempt["max_score"] == sum(q.points for q in map(catalog.questions.get, assignments.module_questions(catalog, MODULE)))
+    assert attempt["max_score"] == sum(
+        q.points for q in map(catalog.questions.get, assignments.module_questions(catalog, MODULE))
+    )
     assert attempt["score"] <= attempt["max_score"] - catalog.questions[TARGET].points
     assert victim_rows(course / "gradebook.db") == graded_victim
     assert not marker.exists(), "learner code was executed"
@@ -201,7 +205,9 @@ def test_store_attack(case, course, catalog):
         answers = gradebook.read_frames(gradebook.default_url(course)).answers
         target = answers[(answers["employee_id"] == CHEAT) & (answers["question_id"] == TARGET)]
         assert not target["correct"].any()
-        assert attempt.score < attempt.max_score or TARGET not in set(answers["question_id"][answers["employee_id"] == CHEAT])
+        assert attempt.score < attempt.max_score or TARGET not in set(
+            answers["question_id"][answers["employee_id"] == CHEAT]
+        )
     assert victim_rows(course / "gradebook.db") == before
 
 
@@ -232,7 +238,12 @@ def test_stock_nbgrader_autograde_command_runs_the_safe_pipeline(course, catalog
     env.pop("WECHAT_TRAINING_STOCK_AUTOGRADE", None)
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", "autograde", MODULE],
-        cwd=course, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not marker.exists(), "learner code was executed"

@@ -63,14 +63,17 @@ def rule_miss_rates(
     frame = answers.merge(departments, on=R.EMPLOYEE_ID, how="left")
     frame[R.DEPARTMENT] = frame[R.DEPARTMENT].astype(object).where(frame[R.DEPARTMENT].notna(), "")
     frame = frame.assign(_miss=~frame["correct"].astype(bool))
-    grouped = frame.groupby([R.DEPARTMENT, RULE_ID], sort=False).agg(
-        **{PEOPLE: (R.EMPLOYEE_ID, "nunique"), ANSWERS: ("_miss", "size"), MISSES: ("_miss", "sum")}
-    ).reset_index()
+    grouped = (
+        frame.groupby([R.DEPARTMENT, RULE_ID], sort=False)
+        .agg(**{PEOPLE: (R.EMPLOYEE_ID, "nunique"), ANSWERS: ("_miss", "size"), MISSES: ("_miss", "sum")})
+        .reset_index()
+    )
     grouped[MISSES] = grouped[MISSES].astype(int)
     grouped[MISS_RATE] = (grouped[MISSES] / grouped[ANSWERS]).round(4)
     shown = grouped[grouped[PEOPLE] >= min_group]
-    return shown.sort_values([R.DEPARTMENT, MISS_RATE, RULE_ID], ascending=[True, False, True],
-                             kind="stable").reset_index(drop=True)
+    return shown.sort_values(
+        [R.DEPARTMENT, MISS_RATE, RULE_ID], ascending=[True, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def completion_trend(records: pd.DataFrame) -> pd.DataFrame:
@@ -80,9 +83,19 @@ def completion_trend(records: pd.DataFrame) -> pd.DataFrame:
     total = len(mandatory)
     passed = mandatory[mandatory[R.STATUS] == R.PASSED]
     if total == 0 or passed.empty:
-        return pd.DataFrame({DAY: pd.Series([], dtype=object), R.PASSED: pd.Series([], dtype=int),
-                             PASSED_SHARE: pd.Series([], dtype=float)})
+        return pd.DataFrame(
+            {
+                DAY: pd.Series([], dtype=object),
+                R.PASSED: pd.Series([], dtype=int),
+                PASSED_SHARE: pd.Series([], dtype=float),
+            }
+        )
     per_day = passed[R.PASSED_AT].dt.date.value_counts().sort_index()
     cumulative = per_day.cumsum()
-    return pd.DataFrame({DAY: list(cumulative.index), R.PASSED: cumulative.to_numpy().astype(int),
-                         PASSED_SHARE: (cumulative.to_numpy() / total).round(4)})
+    return pd.DataFrame(
+        {
+            DAY: list(cumulative.index),
+            R.PASSED: cumulative.to_numpy().astype(int),
+            PASSED_SHARE: (cumulative.to_numpy() / total).round(4),
+        }
+    )

@@ -83,14 +83,18 @@ def read_notebook(path: Path, catalog: Catalog, module_id: str) -> NotebookAnswe
     qids = assignments.module_questions(catalog, module_id)
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
-        return NotebookAnswers(module_id, qids, {}, [f"notebook is {size} bytes, over the {MAX_NOTEBOOK_BYTES} limit: not read"])
+        return NotebookAnswers(
+            module_id, qids, {}, [f"notebook is {size} bytes, over the {MAX_NOTEBOOK_BYTES} limit: not read"]
+        )
     return read_notebook_bytes(path.read_bytes(), catalog, module_id)
 
 
 def read_notebook_bytes(data: bytes, catalog: Catalog, module_id: str) -> NotebookAnswers:
     qids = assignments.module_questions(catalog, module_id)
     if len(data) > MAX_NOTEBOOK_BYTES:
-        return NotebookAnswers(module_id, qids, {}, [f"notebook is {len(data)} bytes, over the {MAX_NOTEBOOK_BYTES} limit: not read"])
+        return NotebookAnswers(
+            module_id, qids, {}, [f"notebook is {len(data)} bytes, over the {MAX_NOTEBOOK_BYTES} limit: not read"]
+        )
     try:
         nb = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:

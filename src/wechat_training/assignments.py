@@ -54,7 +54,7 @@ ANSWER_STUB = 'answer = ""'
 #: Reads an answer the way `answers.picked` does. It lives in a locked cell so
 #: stock nbgrader (which restores locked cells from its master copy) runs this
 #: exact code in the cross-check.
-SETUP_SOURCE = '''\
+SETUP_SOURCE = """\
 # Runs before the questions: reads an answer as a set of choice ids.
 def _picked(value):
     if value is True:
@@ -67,7 +67,7 @@ def _picked(value):
         return {value}
     if type(value) in (list, tuple, set, frozenset) and all(type(v) is str for v in value):
         return set(value)
-    return {"<not a choice>"}'''
+    return {"<not a choice>"}"""
 
 TYPE_LABEL = {
     "single": ("单选", "single choice"),
@@ -78,7 +78,10 @@ TYPE_LABEL = {
 HOW_TO_ANSWER = {
     "single": ('一个选项字母，例如 `answer = "a"`', 'one choice letter, e.g. `answer = "a"`'),
     "scenario": ('一个选项字母，例如 `answer = "a"`', 'one choice letter, e.g. `answer = "a"`'),
-    "multiple": ('所有正确选项的列表，例如 `answer = ["a", "c"]`', 'a list of every right choice, e.g. `answer = ["a", "c"]`'),
+    "multiple": (
+        '所有正确选项的列表，例如 `answer = ["a", "c"]`',
+        'a list of every right choice, e.g. `answer = ["a", "c"]`',
+    ),
     "true_false": ("`answer = True` 或 `answer = False`", "`answer = True` or `answer = False`"),
 }
 
@@ -122,7 +125,13 @@ def notebook_for(catalog: Catalog, module_id: str) -> NotebookNode:
         gid = grade_id(qid)
         part = {**ours, "question": qid}
         cells.append(
-            _cell("markdown", gid + QUESTION_SUFFIX, _question_text(question, number), nbgrader={"locked": True}, ours={**part, "part": "question"})
+            _cell(
+                "markdown",
+                gid + QUESTION_SUFFIX,
+                _question_text(question, number),
+                nbgrader={"locked": True},
+                ours={**part, "part": "question"},
+            )
         )
         cells.append(
             _cell(
@@ -245,4 +254,4 @@ def _key_literal(question: Question) -> str:
 
 def _hidden_test(question: Question) -> str:
     key = sorted(question.correct_choice_ids())
-    return f"assert _picked({ANSWER_NAME}) == {{{', '.join(json.dumps(k) for k in key)}}}, \"wrong answer\""
+    return f'assert _picked({ANSWER_NAME}) == {{{", ".join(json.dumps(k) for k in key)}}}, "wrong answer"'

@@ -168,8 +168,9 @@ class Campaign:
             if entry.new_hire_days and hired is not None and hired > entry.open_date:
                 due = hired + timedelta(days=entry.new_hire_days)
             for module_id in entry.modules:
-                new = Assignment(module_id, None if self.is_default else entry.open_date, due,
-                                 entry.validity_days, entry.mandatory)
+                new = Assignment(
+                    module_id, None if self.is_default else entry.open_date, due, entry.validity_days, entry.mandatory
+                )
                 merged[module_id] = _stricter(merged.get(module_id), new)
         return [merged[a] for a in AREAS if a in merged]
 
@@ -265,7 +266,9 @@ def load_campaign(path: Path | str) -> Campaign:
             problems.append(Problem(shown, line, f"campaign {entry.id}: a module is listed twice"))
     if len({h for h, _, _ in home_pages}) > 1:
         for home, shown, line in home_pages[1:]:
-            problems.append(Problem(shown, line, f"home_page {home} differs from {home_pages[0][0]} in {home_pages[0][1]}"))
+            problems.append(
+                Problem(shown, line, f"home_page {home} differs from {home_pages[0][0]} in {home_pages[0][1]}")
+            )
     if problems:
         raise ContentError(problems)
     return Campaign(

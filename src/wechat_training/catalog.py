@@ -177,7 +177,9 @@ class _Loader:
                     items.append(item)
         return items
 
-    def validate(self, model: type[BaseModel], entry: Any, doc: located_yaml.LocatedDocument, loc: tuple) -> _Item | None:
+    def validate(
+        self, model: type[BaseModel], entry: Any, doc: located_yaml.LocatedDocument, loc: tuple
+    ) -> _Item | None:
         label = _label(model, entry)
         try:
             obj = model.model_validate(entry)
@@ -208,8 +210,7 @@ def _describe(err: dict[str, Any]) -> str:
     if kind == "string_pattern_mismatch":
         return f"{field}: {err['input']!r} does not match the pattern {err['ctx']['pattern']}"
     message = err["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+    message = message.removeprefix("Value error, ")
     return f"{field}: {message}" if field else message
 
 
@@ -252,7 +253,11 @@ def _unique(loader: _Loader, items: list[_Item], kind: str) -> dict[str, _Item]:
         ident = item.model.id
         if ident in seen:
             first = seen[ident]
-            loader.report(item.path, item.line_of("id"), f"duplicate {kind} id {ident} (first at {first.path}:{first.line_of('id')})")
+            loader.report(
+                item.path,
+                item.line_of("id"),
+                f"duplicate {kind} id {ident} (first at {first.path}:{first.line_of('id')})",
+            )
         else:
             seen[ident] = item
     return seen
@@ -276,7 +281,7 @@ def _check_rule(loader: _Loader, item: _Item) -> None:
 
 def _check_question(loader: _Loader, item: _Item, rules: dict[str, _Item]) -> None:
     q: Question = item.model
-    report = lambda line, msg: loader.report(item.path, line, f"question {q.id}: {msg}")  # noqa: E731
+    report = lambda line, msg: loader.report(item.path, line, f"question {q.id}: {msg}")
     for i, rid in enumerate(q.rules):
         if loader.unknown(rid, rules):
             report(item.line_of("rules", i), f"cites unknown rule {rid}")
@@ -289,7 +294,10 @@ def _check_question(loader: _Loader, item: _Item, rules: dict[str, _Item]) -> No
             report(item.line_of("choices"), "a true_false question has no 'choices' (use 'answer')")
     else:
         if q.answer is not None:
-            report(item.line_of("answer"), f"'answer' is only for true_false questions; mark choices 'correct: true' in a {q.type} question")
+            report(
+                item.line_of("answer"),
+                f"'answer' is only for true_false questions; mark choices 'correct: true' in a {q.type} question",
+            )
         if len(choices) < 2:
             report(item.line_of("choices"), f"a {q.type} question needs at least 2 choices, has {len(choices)}")
         if q.type in ("single", "scenario") and len(correct) != 1:
@@ -312,7 +320,7 @@ def _check_question(loader: _Loader, item: _Item, rules: dict[str, _Item]) -> No
 
 def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rules: dict[str, _Item]) -> None:
     m: Module = item.model
-    report = lambda line, msg: loader.report(item.path, line, f"module {m.id}: {msg}")  # noqa: E731
+    report = lambda line, msg: loader.report(item.path, line, f"module {m.id}: {msg}")
     stem = Path(item.path).stem
     if stem != m.id:
         report(item.line_of("id"), f"module id {m.id} but the file is {stem}.yaml")
@@ -336,10 +344,16 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
         pool = [q for q in questions if q.startswith(prefix) and q not in m.fixed]
     available = len(set(pool))
     if m.draw.count > available and not loader.incomplete:
-        report(item.line_of("draw", "count"), f"draw.count is {m.draw.count} but only {available} questions are in the pool")
+        report(
+            item.line_of("draw", "count"),
+            f"draw.count is {m.draw.count} but only {available} questions are in the pool",
+        )
     for i, qid in enumerate(m.red_line_questions):
         if qid in questions and qid not in m.fixed:
-            report(item.line_of("red_line_questions", i), f"red-line question {qid} must also be in 'fixed' so everyone is asked it")
+            report(
+                item.line_of("red_line_questions", i),
+                f"red-line question {qid} must also be in 'fixed' so everyone is asked it",
+            )
         if qid in questions and not loader.incomplete:
             cited = questions[qid].model.rules
             if not any(r in rules and rules[r].model.severity == Severity.red_line for r in cited):
@@ -369,4 +383,6 @@ def _check_coverage(
     module_areas = {item.model.id for item in module_items}
     for area in sorted({item.model.area for item in rule_items} - module_areas):
         first = next(i for i in rule_items if i.model.area == area)
-        loader.report(first.path, first.line_of("area"), f"area {area} has rules but no module in {MODULES_DIR}/{area}.yaml")
+        loader.report(
+            first.path, first.line_of("area"), f"area {area} has rules but no module in {MODULES_DIR}/{area}.yaml"
+        )

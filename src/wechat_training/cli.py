@@ -77,7 +77,10 @@ def _record_book(course_dir: Path | None, db: str | None, root: Path | None, cam
 
     try:
         return open_record_book(
-            course_dir or default_root() / "grading", root or default_root(), db_url=db, campaign_path=campaign,
+            course_dir or default_root() / "grading",
+            root or default_root(),
+            db_url=db,
+            campaign_path=campaign,
             as_of=as_of.date() if as_of else None,
         )
     except ContentError as exc:
@@ -88,16 +91,32 @@ def _record_book(course_dir: Path | None, db: str | None, root: Path | None, cam
 
 
 def _records_options(func):
-    for option in reversed([
-        root_option,
-        click.option("--course-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Course directory holding the gradebook and submissions (default: grading/)."),
-        click.option("--db", default=None, help="Gradebook SQLAlchemy URL (default: sqlite in the course directory)."),
-        click.option("--campaign", type=click.Path(exists=True, path_type=Path), default=None,
-                     help="Campaign file or directory (default: campaign.yaml at the content root)."),
-        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                     help="Freeze the picture at the end of this day (UTC): later attempts are ignored."),
-    ]):
+    for option in reversed(
+        [
+            root_option,
+            click.option(
+                "--course-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Course directory holding the gradebook and submissions (default: grading/).",
+            ),
+            click.option(
+                "--db", default=None, help="Gradebook SQLAlchemy URL (default: sqlite in the course directory)."
+            ),
+            click.option(
+                "--campaign",
+                type=click.Path(exists=True, path_type=Path),
+                default=None,
+                help="Campaign file or directory (default: campaign.yaml at the content root).",
+            ),
+            click.option(
+                "--as-of",
+                type=click.DateTime(formats=["%Y-%m-%d"]),
+                default=None,
+                help="Freeze the picture at the end of this day (UTC): later attempts are ignored.",
+            ),
+        ]
+    ):
         func = option(func)
     return func
 
@@ -138,12 +157,16 @@ def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> Non
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from exc
     first = mine.iloc[0]
-    click.echo(f"{first[R.EMPLOYEE_ID]}  {first[R.NAME]}  {first[R.DEPARTMENT]} / {first[R.ROLE]}  (as of {book.as_of})")
+    click.echo(
+        f"{first[R.EMPLOYEE_ID]}  {first[R.NAME]}  {first[R.DEPARTMENT]} / {first[R.ROLE]}  (as of {book.as_of})"
+    )
     for row in mine.itertuples(index=False):
         score = "-" if row.best_score != row.best_score else f"{row.best_score:g}/{row.max_score:g}"
         passed = "-" if row.passed_at is pd.NaT else f"{row.passed_at:%Y-%m-%d}"
-        line = (f"  {row.module_id:<18} {row.status:<13} best {score:<7} attempts {row.attempts:<3} "
-                f"due {row.due_date or '-'}  passed {passed}  valid until {row.valid_until or '-'}")
+        line = (
+            f"  {row.module_id:<18} {row.status:<13} best {score:<7} attempts {row.attempts:<3} "
+            f"due {row.due_date or '-'}  passed {passed}  valid until {row.valid_until or '-'}"
+        )
         if row.note:
             line += f"  ({row.note})"
         click.echo(line)
@@ -196,7 +219,8 @@ def serve(
     fork_kernels: bool,
 ) -> None:
     """Start the learner portal (Voila on 127.0.0.1) with preheated kernels."""
-    from .server import DEMO_EMPLOYEE, DEMO_EMPLOYEE_NAME, ServeOptions, serve as run
+    from .server import DEMO_EMPLOYEE, DEMO_EMPLOYEE_NAME, ServeOptions
+    from .server import serve as run
     from .submissions import check_employee_id
 
     catalog = _load(root)
@@ -248,11 +272,20 @@ def _course_dir(course_dir: Path | None) -> Path:
 @main.command()
 @root_option
 @course_dir_option
-def build(root: Path | None, course_dir: Path | None) -> None:
-    """Write the nbgrader source assignment of every module (source/<module>/<module>.ipynb)."""
-    from . import assignments
+@click.option(
+    "--notebooks-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the learner notebooks go (default: notebooks/ of the kit).",
+)
+def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None) -> None:
+    """Build from the catalogue: learner notebooks (notebooks/) and nbgrader source
+    assignments (source/<module>/<module>.ipynb). Same catalogue, same bytes."""
+    from . import assignments, learner_notebooks
 
     catalog = _load(root)
+    for path in learner_notebooks.write(notebooks_dir or default_root() / "notebooks", catalog.modules):
+        click.echo(f"wrote {path}")
     for path in assignments.build(catalog, _course_dir(course_dir)):
         click.echo(f"wrote {path}")
 
@@ -260,7 +293,9 @@ def build(root: Path | None, course_dir: Path | None) -> None:
 @main.command()
 @root_option
 @click.option("--module", default=None, help="Grade only this module.")
-@click.option("--since", default=None, metavar="TIME", help="Only submissions made at or after this ISO date/time (UTC).")
+@click.option(
+    "--since", default=None, metavar="TIME", help="Only submissions made at or after this ISO date/time (UTC)."
+)
 @course_dir_option
 @db_option
 def grade(root: Path | None, module: str | None, since: str | None, course_dir: Path | None, db: str | None) -> None:
@@ -290,7 +325,9 @@ def grade(root: Path | None, module: str | None, since: str | None, course_dir: 
             bar.update(done - bar.pos)
 
     try:
-        report = grader.grade(_course_dir(course_dir), catalog, db_url=db, module=module, since=since_time, progress=progress)
+        report = grader.grade(
+            _course_dir(course_dir), catalog, db_url=db, module=module, since=since_time, progress=progress
+        )
     except ContentError as exc:  # an invalid campaign.yaml
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -334,4 +371,6 @@ def roster_import(file: Path, course_dir: Path | None, db: str | None) -> None:
         sys.exit(1)
     except gradebook.GradebookError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{report.rows} employee(s): {report.added} added, {report.updated} updated, {report.unchanged} unchanged")
+    click.echo(
+        f"{report.rows} employee(s): {report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+    )

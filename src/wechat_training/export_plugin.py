@@ -27,8 +27,11 @@ SUFFIX_FORMAT = {".csv": "csv", ".xlsx": "xlsx", ".json": "xapi"}
 class RecordsExportPlugin(ExportPlugin):
     """Training records (status, best score, due dates...) per employee and module."""
 
-    format = Enum(["", "csv", "xlsx", "xapi"], default_value="",
-                  help="csv, xlsx or xapi; by default from the suffix of --to (csv otherwise).").tag(config=True)
+    format = Enum(
+        ["", "csv", "xlsx", "xapi"],
+        default_value="",
+        help="csv, xlsx or xapi; by default from the suffix of --to (csv otherwise).",
+    ).tag(config=True)
     root = Unicode("", help="Content root (rules/, quizzes/, campaign.yaml); default: the kit's own.").tag(config=True)
     campaign = Unicode("", help="Campaign file or directory; default: campaign.yaml at the content root.").tag(
         config=True
@@ -62,5 +65,10 @@ class RecordsExportPlugin(ExportPlugin):
         if self.assignment:
             records = records[records[R.MODULE_ID].isin([str(a) for a in self.assignment])]
         self.log.info("Exporting %d training records as of %s to %s (%s)", len(records), book.as_of, dest, fmt)
-        exports.write(records.reset_index(drop=True), fmt, dest, home_page=book.campaign.home_page,
-                      module_titles=book.module_titles())
+        exports.write(
+            records.reset_index(drop=True),
+            fmt,
+            dest,
+            home_page=book.campaign.home_page,
+            module_titles=book.module_titles(),
+        )

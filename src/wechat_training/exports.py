@@ -44,8 +44,9 @@ def neutralise(values: pd.Series) -> pd.Series:
     (OWASP's advice): Excel and LibreOffice then show the text as typed."""
     text = values.astype(object)
     is_text = np.fromiter((isinstance(v, str) for v in text), dtype=bool, count=len(text))
-    risky = is_text & np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in text),
-                                  dtype=bool, count=len(text))
+    risky = is_text & np.fromiter(
+        (isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in text), dtype=bool, count=len(text)
+    )
     out = text.copy()
     out[risky] = ["'" + v for v in text[risky]]
     return out
@@ -104,7 +105,7 @@ def write_csv(records: pd.DataFrame, out: Path | str) -> Path:
             handle.write(header + "\r\n")
             chunk = 100_000
             for start in range(0, len(records), chunk):
-                block = np.stack([c[start:start + chunk] for c in rendered], axis=1)
+                block = np.stack([c[start : start + chunk] for c in rendered], axis=1)
                 handle.write("".join(block.ravel().tolist()))
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror}") from exc
@@ -186,8 +187,9 @@ def xapi_statements(
         }
 
 
-def write_xapi(records: pd.DataFrame, out: Path | str, home_page: str,
-               module_titles: dict[str, dict[str, str]] | None = None) -> Path:
+def write_xapi(
+    records: pd.DataFrame, out: Path | str, home_page: str, module_titles: dict[str, dict[str, str]] | None = None
+) -> Path:
     """xAPI statements as one JSON array (the body an LRS accepts in one POST)."""
     import json
 
@@ -204,8 +206,14 @@ def write_xapi(records: pd.DataFrame, out: Path | str, home_page: str,
     return out
 
 
-def write(records: pd.DataFrame, fmt: str, out: Path | str, *, home_page: str,
-          module_titles: dict[str, dict[str, str]] | None = None) -> Path:
+def write(
+    records: pd.DataFrame,
+    fmt: str,
+    out: Path | str,
+    *,
+    home_page: str,
+    module_titles: dict[str, dict[str, str]] | None = None,
+) -> Path:
     if fmt == "csv":
         return write_csv(records, out)
     if fmt == "xlsx":

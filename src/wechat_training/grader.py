@@ -356,7 +356,13 @@ def _attempt_from_file(
     stamp, sid = _name_parts(path)
 
     def reject(reason: str) -> tuple[None, dict[str, str]]:
-        return None, {"path": relative, "employee_id": employee_dir, "module_id": module_dir, "reason": reason, "seen_at": graded_at}
+        return None, {
+            "path": relative,
+            "employee_id": employee_dir,
+            "module_id": module_dir,
+            "reason": reason,
+            "seen_at": graded_at,
+        }
 
     try:
         sub = submissions.read(path)

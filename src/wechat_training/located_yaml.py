@@ -47,9 +47,7 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], doc_path: str) 
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             if key in result:
-                raise YamlSyntaxError(
-                    Problem(doc_path, key_node.start_mark.line + 1, f"duplicate key '{key}'")
-                )
+                raise YamlSyntaxError(Problem(doc_path, key_node.start_mark.line + 1, f"duplicate key '{key}'"))
             result[key] = _construct(value_node, loc + (key,), lines, doc_path)
             # A key's own line is more useful than its value's for block values.
             lines[loc + (key,)] = key_node.start_mark.line + 1
@@ -66,9 +64,7 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
-        raise yaml.constructor.ConstructorError(
-            None, None, "a mapping key must be a plain value", node.start_mark
-        )
+        raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value", node.start_mark)
     return _SCALAR_LOADER.construct_object(node, deep=True)
 
 

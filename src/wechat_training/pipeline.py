@@ -60,7 +60,11 @@ class SafeGrade(NbGraderPreprocessor):
         )
         attempt = row.attempt
         self.log.info(
-            "%s %s: %g/%g%s", ids["student"], ids["assignment"], attempt["score"], attempt["max_score"],
+            "%s %s: %g/%g%s",
+            ids["student"],
+            ids["assignment"],
+            attempt["score"],
+            attempt["max_score"],
             "" if new else " (already graded)",
         )
         if attempt["flags"]:

@@ -91,16 +91,41 @@ def pending_attempts(course_dir: Path, graded_ids: set[str]) -> pd.DataFrame:
             continue
         if s.submission_id in graded_ids:
             continue
-        rows.append({
-            "submission_id": s.submission_id, "employee_id": s.employee_id, "module_id": s.module_id,
-            "content_version": s.content_version, "rule_versions": s.rule_versions,
-            "started_at": s.started_at, "submitted_at": s.submitted_at, "score": float("nan"),
-            "max_score": float("nan"), "passed": False, "red_line_misses": 0, "late": False, "flags": "",
-        })
-    frame = pd.DataFrame(rows, columns=[
-        "submission_id", "employee_id", "module_id", "content_version", "rule_versions", "started_at",
-        "submitted_at", "score", "max_score", "passed", "red_line_misses", "late", "flags",
-    ])
+        rows.append(
+            {
+                "submission_id": s.submission_id,
+                "employee_id": s.employee_id,
+                "module_id": s.module_id,
+                "content_version": s.content_version,
+                "rule_versions": s.rule_versions,
+                "started_at": s.started_at,
+                "submitted_at": s.submitted_at,
+                "score": float("nan"),
+                "max_score": float("nan"),
+                "passed": False,
+                "red_line_misses": 0,
+                "late": False,
+                "flags": "",
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "submission_id",
+            "employee_id",
+            "module_id",
+            "content_version",
+            "rule_versions",
+            "started_at",
+            "submitted_at",
+            "score",
+            "max_score",
+            "passed",
+            "red_line_misses",
+            "late",
+            "flags",
+        ],
+    )
     for column in ("started_at", "submitted_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame

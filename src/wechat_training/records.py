@@ -59,9 +59,27 @@ RED_LINE_FAILURES = "red_line_failures"
 NOTE = "note"
 
 RECORD_COLUMNS = [
-    EMPLOYEE_ID, NAME, DEPARTMENT, ROLE, MANAGER, EMAIL, MODULE_ID, MANDATORY, STATUS, OPEN_DATE, DUE_DATE,
-    BEST_SCORE, MAX_SCORE, ATTEMPTS, FIRST_ATTEMPT_AT, LAST_ATTEMPT_AT, PASSED_AT, VALID_UNTIL,
-    CONTENT_VERSION, RED_LINE_FAILURES, NOTE,
+    EMPLOYEE_ID,
+    NAME,
+    DEPARTMENT,
+    ROLE,
+    MANAGER,
+    EMAIL,
+    MODULE_ID,
+    MANDATORY,
+    STATUS,
+    OPEN_DATE,
+    DUE_DATE,
+    BEST_SCORE,
+    MAX_SCORE,
+    ATTEMPTS,
+    FIRST_ATTEMPT_AT,
+    LAST_ATTEMPT_AT,
+    PASSED_AT,
+    VALID_UNTIL,
+    CONTENT_VERSION,
+    RED_LINE_FAILURES,
+    NOTE,
 ]
 
 # Statuses.
@@ -120,7 +138,9 @@ def build_records(
     n_people, n_modules = len(people), len(module_ids)
     person = np.repeat(np.arange(n_people), n_modules)
     module = np.tile(np.arange(n_modules), n_people)
-    grid = pd.DataFrame({c: people[c].to_numpy()[person] for c in (EMPLOYEE_ID, NAME, DEPARTMENT, ROLE, MANAGER, EMAIL)})
+    grid = pd.DataFrame(
+        {c: people[c].to_numpy()[person] for c in (EMPLOYEE_ID, NAME, DEPARTMENT, ROLE, MANAGER, EMAIL)}
+    )
     grid[MODULE_ID] = np.array(module_ids, dtype=object)[module]
     plan = _plan(people, campaign, module_ids)
     roll = _rollup(attempts, people[EMPLOYEE_ID], module_ids, rule_versions or {})
@@ -129,8 +149,16 @@ def build_records(
     grid[MANDATORY] = plan["mandatory"][profile, module]
     grid[OPEN_DATE] = plan["open"][profile, module]
     grid[DUE_DATE] = plan["due"][profile, module]
-    for column in (BEST_SCORE, MAX_SCORE, ATTEMPTS, FIRST_ATTEMPT_AT, LAST_ATTEMPT_AT, PASSED_AT, CONTENT_VERSION,
-                   RED_LINE_FAILURES):
+    for column in (
+        BEST_SCORE,
+        MAX_SCORE,
+        ATTEMPTS,
+        FIRST_ATTEMPT_AT,
+        LAST_ATTEMPT_AT,
+        PASSED_AT,
+        CONTENT_VERSION,
+        RED_LINE_FAILURES,
+    ):
         grid[column] = roll[column]
 
     validity = plan["validity"][profile, module]
@@ -290,8 +318,10 @@ def _rollup(
         versions = frame["content_version"].to_numpy(dtype=object)[ends]
         version[where] = versions
         stale[where] = _stale_rules(
-            np.array(module_ids, dtype=object)[module[keep][ends]], versions,
-            frame["rule_versions"].to_numpy(dtype=object)[ends], rule_versions,
+            np.array(module_ids, dtype=object)[module[keep][ends]],
+            versions,
+            frame["rule_versions"].to_numpy(dtype=object)[ends],
+            rule_versions,
         )
     out[PASSED_AT] = _utc(passed_at)
     out[CONTENT_VERSION] = version
@@ -318,7 +348,9 @@ def _stale_rules(
         if key not in answers:
             now = current.get(module_id, {})
             rules = rules if isinstance(rules, Mapping) else {}
-            changed = [f"{rid} v{rules[rid]}->v{now[rid]}" for rid in sorted(now) if rid in rules and rules[rid] != now[rid]]
+            changed = [
+                f"{rid} v{rules[rid]}->v{now[rid]}" for rid in sorted(now) if rid in rules and rules[rid] != now[rid]
+            ]
             answers[key] = ", ".join(changed)
         out.append(answers[key])
     return out

@@ -178,7 +178,9 @@ def _row(path: Path, line: int, columns: dict[int, str], values: list[Any]) -> t
         row[column] = "" if value is None else str(value).strip()
     where = f"{path}:{line}"
     if not EMPLOYEE_ID_PATTERN.match(row["employee_id"]):
-        problems.append(f"{where}: employee id {row['employee_id']!r} is not valid (1-64 letters, digits, '.', '_', '@', '-')")
+        problems.append(
+            f"{where}: employee id {row['employee_id']!r} is not valid (1-64 letters, digits, '.', '_', '@', '-')"
+        )
     if not row["name"]:
         problems.append(f"{where}: employee {row['employee_id'] or '?'} has no name")
     if row["email"] and ("@" not in row["email"] or " " in row["email"]):

@@ -84,7 +84,9 @@ class Rule(Strict):
         default=None, description="What happens to someone who breaks it, where a seed policy states it."
     )
     source: list[Source] = Field(min_length=1, description="Seed file(s) and section(s) this rule paraphrases.")
-    version: int = Field(ge=1, description="Bumped whenever the rule's meaning changes; passes on older versions expire.")
+    version: int = Field(
+        ge=1, description="Bumped whenever the rule's meaning changes; passes on older versions expire."
+    )
 
     @model_validator(mode="after")
     def _prefix_matches_area(self) -> Rule:

@@ -81,7 +81,9 @@ def kernel_manager_class():
             kernel = self._kernels[kernel_id]
             last = getattr(kernel, "last_activity", None)
             if last is not None and utcnow() - last > timedelta(seconds=self.connected_idle_timeout):
-                self.log.warning("Culling kernel %s of a learner idle for over %ss", kernel_id, self.connected_idle_timeout)
+                self.log.warning(
+                    "Culling kernel %s of a learner idle for over %ss", kernel_id, self.connected_idle_timeout
+                )
                 await ensure_async(self.shutdown_kernel(kernel_id))
 
     return LearnerKernelManager
@@ -145,7 +147,9 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
     c.VoilaExecutor.raise_on_iopub_timeout = True
     # What a learner reads instead of Voila's developer hints (--show_tracebacks ...).
     c.VoilaExecutor.cell_timeout_instruction = "服务器繁忙，请刷新页面。The server is busy: please reload this page."
-    c.VoilaExecutor.cell_error_instruction = "请刷新页面；如仍出错，请联系培训负责人。Reload the page; if it persists, tell your training contact."
+    c.VoilaExecutor.cell_error_instruction = (
+        "请刷新页面；如仍出错，请联系培训负责人。Reload the page; if it persists, tell your training contact."
+    )
     if options.fork_kernels:
         from .zygote import PROVISIONER_NAME
 

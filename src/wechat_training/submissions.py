@@ -79,9 +79,7 @@ def utc_now() -> str:
 
 def check_employee_id(employee_id: str) -> str:
     if not isinstance(employee_id, str) or not EMPLOYEE_ID_PATTERN.match(employee_id):
-        raise ValueError(
-            f"employee id {employee_id!r} is not valid: use 1-64 letters, digits, '.', '_', '@' or '-'"
-        )
+        raise ValueError(f"employee id {employee_id!r} is not valid: use 1-64 letters, digits, '.', '_', '@' or '-'")
     return employee_id
 
 

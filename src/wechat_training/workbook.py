@@ -20,8 +20,8 @@ import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -138,8 +138,10 @@ def write_workbook(out: Path | str, sheets: Sequence[tuple[str, Sequence[Column]
             with package.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as handle:
                 _write_sheet(handle, cols, strings)
         package.writestr("xl/sharedStrings.xml", strings.xml())
-        package.writestr("[Content_Types].xml", _CONTENT_TYPES.format(
-            sheets="".join(_SHEET_TYPE.format(n=n) for n in range(1, len(sheets) + 1))))
+        package.writestr(
+            "[Content_Types].xml",
+            _CONTENT_TYPES.format(sheets="".join(_SHEET_TYPE.format(n=n) for n in range(1, len(sheets) + 1))),
+        )
         package.writestr("_rels/.rels", _ROOT_RELS)
         package.writestr("docProps/core.xml", _CORE)
         package.writestr("xl/styles.xml", _STYLES)
@@ -204,7 +206,7 @@ class _SharedStrings:
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             f'count="{len(self.index)}" uniqueCount="{len(self.index)}">{items}</sst>'
-        ).encode("utf-8")
+        ).encode()
 
 
 def _cells(column: Column, strings: _SharedStrings, before: str = "", after: str = "") -> np.ndarray:
@@ -244,13 +246,14 @@ def _write_sheet(handle, cols: Sequence[Column], strings: _SharedStrings) -> Non
     # carry no r= attribute (optional in SpreadsheetML), so the row tags glue onto the
     # first and last cells and a chunk is one join over a row-major array.
     last_index = len(cols) - 1
-    rendered = [_cells(c, strings, "<row>" if j == 0 else "", "</row>" if j == last_index else "")
-                for j, c in enumerate(cols)]
+    rendered = [
+        _cells(c, strings, "<row>" if j == 0 else "", "</row>" if j == last_index else "") for j, c in enumerate(cols)
+    ]
     # zlib releases the GIL: compress one chunk in a thread while the next is built.
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = None
         for start in range(0, rows, _CHUNK_ROWS):
-            block = np.stack([c[start:start + _CHUNK_ROWS] for c in rendered], axis=1)
+            block = np.stack([c[start : start + _CHUNK_ROWS] for c in rendered], axis=1)
             data = "".join(block.ravel().tolist()).encode("utf-8")
             if pending is not None:
                 pending.result()

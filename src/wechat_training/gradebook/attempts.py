@@ -52,7 +52,9 @@ def assignment_cells(db_url: str, module_id: str) -> AssignmentCells | None:
         if notebook is None:
             return None
         grades = conn.execute(
-            sa.select(bc.c.name, bc.c.id, gc.c.max_score).join(gc, gc.c.id == bc.c.id).where(bc.c.notebook_id == notebook.id)
+            sa.select(bc.c.name, bc.c.id, gc.c.max_score)
+            .join(gc, gc.c.id == bc.c.id)
+            .where(bc.c.notebook_id == notebook.id)
         ).all()
         solutions = conn.execute(
             sa.select(bc.c.name, bc.c.id).join(sc, sc.c.id == bc.c.id).where(bc.c.notebook_id == notebook.id)
@@ -86,7 +88,9 @@ def register_assignment(course_dir: Path, db_url: str, module_id: str) -> None:
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     result = api.generate_assignment(module_id, force=True, create=True)
     if not result.get("success"):
-        raise GradebookError(f"nbgrader generate_assignment {module_id} failed: {result.get('error') or result.get('log')}")
+        raise GradebookError(
+            f"nbgrader generate_assignment {module_id} failed: {result.get('error') or result.get('log')}"
+        )
 
 
 # --------------------------------------------------------------------------- attempts
@@ -183,7 +187,9 @@ def _ensure_students(conn: sa.Connection, nb: Mapping[str, sa.Table], employee_i
     student = nb["student"]
     ids = sorted(employee_ids)
     present = {
-        sid for chunk in chunks(ids, 500) for sid in conn.execute(sa.select(student.c.id).where(student.c.id.in_(chunk))).scalars()
+        sid
+        for chunk in chunks(ids, 500)
+        for sid in conn.execute(sa.select(student.c.id).where(student.c.id.in_(chunk))).scalars()
     }
     missing = [i for i in ids if i not in present]
     if not missing:
@@ -276,9 +282,17 @@ def _refresh_best(
                     upd_grades.append({"nb": row.nb_id, "cell": cell_id, "auto_score": scores.get(grade_id, 0.0)})
                 continue
             sa_id, sn_id = next(new_id), next(new_id)
-            new_sa.append({"id": sa_id, "assignment_id": info.assignment_id, "student_id": employee_id, "timestamp": stamp})
+            new_sa.append(
+                {"id": sa_id, "assignment_id": info.assignment_id, "student_id": employee_id, "timestamp": stamp}
+            )
             new_sn.append(
-                {"id": sn_id, "assignment_id": sa_id, "notebook_id": info.notebook_id, "flagged": flagged, "late_submission_penalty": None}
+                {
+                    "id": sn_id,
+                    "assignment_id": sa_id,
+                    "notebook_id": info.notebook_id,
+                    "flagged": flagged,
+                    "late_submission_penalty": None,
+                }
             )
             for grade_id, (cell_id, _max) in info.grade_cells.items():
                 new_grades.append(
@@ -292,15 +306,22 @@ def _refresh_best(
                     }
                 )
             for cell_id in info.solution_cells.values():
-                new_comments.append({"cell_id": cell_id, "notebook_id": sn_id, "auto_comment": None, "manual_comment": None})
+                new_comments.append(
+                    {"cell_id": cell_id, "notebook_id": sn_id, "auto_comment": None, "manual_comment": None}
+                )
         if new_sa:
             insert_many(conn, sa_t, new_sa)
             insert_many(conn, sn_t, new_sn)
             insert_many(conn, grade_t, _in_index_order(new_grades, new_id))
             insert_many(conn, comment_t, _in_index_order(new_comments, new_id))
         if upd_sa:
-            conn.execute(sa_t.update().where(sa_t.c.id == sa.bindparam("key")).values(timestamp=sa.bindparam("timestamp")), upd_sa)
-            conn.execute(sn_t.update().where(sn_t.c.id == sa.bindparam("key")).values(flagged=sa.bindparam("flagged")), upd_sn)
+            conn.execute(
+                sa_t.update().where(sa_t.c.id == sa.bindparam("key")).values(timestamp=sa.bindparam("timestamp")),
+                upd_sa,
+            )
+            conn.execute(
+                sn_t.update().where(sn_t.c.id == sa.bindparam("key")).values(flagged=sa.bindparam("flagged")), upd_sn
+            )
             conn.execute(
                 grade_t.update()
                 .where(grade_t.c.notebook_id == sa.bindparam("nb"), grade_t.c.cell_id == sa.bindparam("cell"))

@@ -188,7 +188,6 @@ def ensure_schema(db_url: str) -> None:
         metadata.create_all(engine)
 
 
-
 def nbgrader_tables(engine: sa.Engine) -> dict[str, sa.Table]:
     """nbgrader's tables by reflection: the same columns nbgrader's models declare,
     without importing nbgrader (~5 s) on the bulk path."""
@@ -221,8 +220,7 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     keys = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
     sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) "
-        f"VALUES ({', '.join('?' for _ in keys)})"
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) VALUES ({', '.join('?' for _ in keys)})"
     )
     getter = operator.itemgetter(*keys)
     params = [getter(r) for r in rows] if len(keys) > 1 else [(getter(r),) for r in rows]

@@ -33,7 +33,11 @@ def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[in
             for chunk in chunks(ids, 500)
             for row in conn.execute(sa.select(student.c.id).where(student.c.id.in_(chunk)))
         }
-        new = [{**{c: r.get(c) for c in EMPLOYEE_COLUMNS}, "updated_at": now} for r in rows if r["employee_id"] not in existing]
+        new = [
+            {**{c: r.get(c) for c in EMPLOYEE_COLUMNS}, "updated_at": now}
+            for r in rows
+            if r["employee_id"] not in existing
+        ]
         changed = [
             {**{c: r.get(c) for c in EMPLOYEE_COLUMNS}, "updated_at": now, "key": r["employee_id"]}
             for r in rows
@@ -65,7 +69,11 @@ def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[in
             conn.execute(
                 student.update()
                 .where(student.c.id == sa.bindparam("key"))
-                .values(first_name=sa.bindparam("first_name"), last_name=sa.bindparam("last_name"), email=sa.bindparam("email")),
+                .values(
+                    first_name=sa.bindparam("first_name"),
+                    last_name=sa.bindparam("last_name"),
+                    email=sa.bindparam("email"),
+                ),
                 update_students,
             )
     return len(new), len(changed)
@@ -77,4 +85,3 @@ def employees(db_url: str) -> dict[str, dict[str, Any]]:
         return {}
     with engine.connect() as conn:
         return {row.employee_id: dict(row._mapping) for row in conn.execute(sa.select(employee_table))}
-

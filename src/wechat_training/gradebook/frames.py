@@ -70,7 +70,9 @@ def read_frames(db_url: str) -> Frames:
     for column in ("started_at", "submitted_at"):
         att[column] = pd.to_datetime(att[column], utc=True, format="ISO8601")
     att["red_line_misses"] = [len([q for q in str(v).split(",") if q]) for v in att["red_line_misses"]]
-    att = att.astype({"score": "float64", "max_score": "float64", "passed": "bool", "late": "bool", "red_line_misses": "int64"})
+    att = att.astype(
+        {"score": "float64", "max_score": "float64", "passed": "bool", "late": "bool", "red_line_misses": "int64"}
+    )
     att["flags"] = att["flags"].astype("object")
     exploded = [
         (r.submission_id, r.employee_id, r.module_id, r.question_id, rule, bool(r.correct))
@@ -80,5 +82,3 @@ def read_frames(db_url: str) -> Frames:
     ]
     ans = pd.DataFrame(exploded, columns=ANSWER_COLUMNS).astype({"correct": "bool"})
     return Frames(employees=emp, attempts=att, answers=ans)
-
-

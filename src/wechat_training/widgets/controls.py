@@ -47,7 +47,9 @@ def choice_input(
     if question.type == "multiple":
         boxes = []
         for choice in question.choices or ():
-            box = w.Checkbox(value=choice.id in current, description=f"{choice.id}. {choice.text.get(lang)}", indent=False)
+            box = w.Checkbox(
+                value=choice.id in current, description=f"{choice.id}. {choice.text.get(lang)}", indent=False
+            )
             box.layout.width = "auto"
             box.add_class("wt-choice")
             boxes.append((choice.id, box))

@@ -22,7 +22,6 @@ from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs
 
-
 from .. import analytics as A
 from .. import records as R
 
@@ -69,7 +68,9 @@ def open_dashboard() -> None:
         # The campaign comes from $WECHAT_TRAINING_CAMPAIGN or campaign.yaml (campaign.campaign_for).
         book = open_record_book(course_dir, root, as_of=_as_of_from_query())
     except (ContentError, ValueError, OSError) as exc:
-        display(HTML(f"<div class='wt-dash wt-error'><h2>Cannot open the records</h2><pre>{escape(str(exc))}</pre></div>"))
+        display(
+            HTML(f"<div class='wt-dash wt-error'><h2>Cannot open the records</h2><pre>{escape(str(exc))}</pre></div>")
+        )
         return
     # The buttons' callbacks keep the view alive; nothing is returned, so the cell shows no repr.
     display(DashboardView(book, min_group).widget)
@@ -96,13 +97,19 @@ class DashboardView:
             button.add_class(f"wt-export-{fmt}")
             button.on_click(lambda _b, fmt=fmt: self.export(fmt))
             buttons.append(button)
-        note = (f"{hidden} department(s) with fewer than {min_group} people are not shown in the aggregates."
-                if hidden else f"Groups smaller than {min_group} people are hidden.")
-        header = w.HTML(CSS + (
-            "<div class='wt-dash'><h1>WeChat / WeCom compliance training: HR dashboard</h1>"
-            f"<p>Records as of <b id='as-of'>{book.as_of}</b>: {len(records)} records, "
-            f"{records[R.EMPLOYEE_ID].nunique()} employees. <span class='note'>{escape(note)}</span></p></div>"
-        ))
+        note = (
+            f"{hidden} department(s) with fewer than {min_group} people are not shown in the aggregates."
+            if hidden
+            else f"Groups smaller than {min_group} people are hidden."
+        )
+        header = w.HTML(
+            CSS
+            + (
+                "<div class='wt-dash'><h1>WeChat / WeCom compliance training: HR dashboard</h1>"
+                f"<p>Records as of <b id='as-of'>{book.as_of}</b>: {len(records)} records, "
+                f"{records[R.EMPLOYEE_ID].nunique()} employees. <span class='note'>{escape(note)}</span></p></div>"
+            )
+        )
         body = w.HTML(
             "<div class='wt-dash'>"
             + self._completion_html()
@@ -127,8 +134,9 @@ class DashboardView:
             for r in frame.itertuples(index=False)
         )
         return (
-            "<h2>Completion by department</h2>" + bars +
-            "<table id='completion'><tr><th>Department</th><th>People</th><th>Assigned</th><th>Passed</th>"
+            "<h2>Completion by department</h2>"
+            + bars
+            + "<table id='completion'><tr><th>Department</th><th>People</th><th>Assigned</th><th>Passed</th>"
             f"<th>Overdue</th><th>Expired</th><th>Exempt</th><th>Completion</th></tr>{rows}</table>"
         )
 
@@ -182,8 +190,13 @@ class DashboardView:
         name = f"training-records-{self.book.as_of}.{SUFFIX[fmt]}"
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / name
-            exports.write(self.book.records, fmt, out, home_page=self.book.campaign.home_page,
-                          module_titles=self.book.module_titles())
+            exports.write(
+                self.book.records,
+                fmt,
+                out,
+                home_page=self.book.campaign.home_page,
+                module_titles=self.book.module_titles(),
+            )
             data = out.read_bytes()
         encoded = base64.b64encode(data).decode("ascii")
         self.download.value = (
@@ -231,4 +244,3 @@ def line_chart_svg(labels: list[str], values: list[float], ident: str, width: in
         f"<text x='{width - pad}' y='{ys[-1] - 6:.1f}' font-size='11' text-anchor='end'>{float(values[-1]):.0%}</text>"
         "</svg>"
     )
-

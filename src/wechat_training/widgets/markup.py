@@ -98,7 +98,8 @@ def portal_table(catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, toda
     if not rows:
         return f'<p class="wt-empty">{escape(text("nothing_due", lang))}</p>'
     head = "".join(
-        f'<th scope="col">{escape(text(k, lang))}</th>' for k in ("module", "status", "score", "passed_on", "due", "open")
+        f'<th scope="col">{escape(text(k, lang))}</th>'
+        for k in ("module", "status", "score", "passed_on", "due", "open")
     )
     body = []
     for row in rows:
@@ -112,7 +113,9 @@ def portal_table(catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, toda
         status_class = {PASSED: "wt-passed", FAILED: "wt-failed", NOT_STARTED: "wt-not-started"}[row.status]
         if row.overdue(today):
             status_class = "wt-overdue"
-        attempts = f' <span class="wt-attempts">{row.attempts} {escape(text("attempts", lang))}</span>' if row.attempts else ""
+        attempts = (
+            f' <span class="wt-attempts">{row.attempts} {escape(text("attempts", lang))}</span>' if row.attempts else ""
+        )
         link = f"{row.module_id}.ipynb" + ("?lang=en" if lang == "en" else "")
         body.append(
             f'<tr data-module="{escape(row.module_id)}">'

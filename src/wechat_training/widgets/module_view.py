@@ -78,7 +78,9 @@ def feedback_markup(practice: Practice, question: Question, lang: str) -> str:
     ]
     parts += [f'<p class="wt-choice-feedback">{escape(t.get(lang))}</p>' for t in feedback.choice_feedback]
     if not feedback.correct:
-        right = ", ".join(sorted(text(c, lang) if question.type == "true_false" else c for c in feedback.correct_choices))
+        right = ", ".join(
+            sorted(text(c, lang) if question.type == "true_false" else c for c in feedback.correct_choices)
+        )
         parts.append(f'<p class="wt-right-answer">{escape(text("right_answer", lang))}: {escape(right)}</p>')
     parts.append(f'<p class="wt-explanation">{escape(feedback.explanation.get(lang))}</p>')
     parts += [markup.rule_quote(rule, lang) for rule in feedback.rules]

@@ -131,7 +131,9 @@ class QuizSection:
                 f'<div class="{css}" data-question="{escape(item.question_id)}"><strong>{item.number}.</strong> '
                 f"{escape(question.prompt.get(lang))} <em>{escape(text('your_answer', lang))}: {escape(shown)}</em></div>"
             )
-            edit = button(text("edit", lang, n=item.number), self._do(lambda i=item.number - 1: self._edit(i)), "wt-edit")
+            edit = button(
+                text("edit", lang, n=item.number), self._do(lambda i=item.number - 1: self._edit(i)), "wt-edit"
+            )
             rows.append(w.HBox([line, edit]))
         missing = quiz.unanswered()
         if missing:
@@ -171,7 +173,7 @@ class QuizSection:
             f'<section class="wt-result {"wt-pass" if result.passed else "wt-fail"}" aria-live="polite">',
             f"<h2>{escape(text('result_title', lang))}</h2>",
             f'<p class="wt-verdict">{escape(text("result_passed" if result.passed else "result_failed", lang))}</p>',
-            "<p class=\"wt-score\">"
+            '<p class="wt-score">'
             + escape(
                 text(
                     "result_score",
@@ -189,11 +191,15 @@ class QuizSection:
                 f'<li data-question="{escape(q)}">{escape(q)}: {escape(quiz.catalog.questions[q].prompt.get(lang))}</li>'
                 for q in result.red_line_misses
             )
-            parts.append(f'<div class="wt-red-line-misses"><strong>{escape(text("red_line_missed", lang))}</strong><ul>{items}</ul></div>')
+            parts.append(
+                f'<div class="wt-red-line-misses"><strong>{escape(text("red_line_missed", lang))}</strong><ul>{items}</ul></div>'
+            )
         if result.rules_to_revisit:
             quotes = "".join(markup.rule_quote(quiz.catalog.rules[r], lang) for r in result.rules_to_revisit)
             parts.append(f'<div class="wt-revisit"><h3>{escape(text("revisit", lang))}</h3>{quotes}</div>')
-        parts.append(f'<p class="wt-recorded">{escape(text("recorded", lang, id=quiz.outcome.submission.submission_id[:8]))}</p>')
+        parts.append(
+            f'<p class="wt-recorded">{escape(text("recorded", lang, id=quiz.outcome.submission.submission_id[:8]))}</p>'
+        )
         parts.append("</section>")
         return [html("".join(parts)), button(text("new_attempt", lang), self.begin, "wt-again")]
 

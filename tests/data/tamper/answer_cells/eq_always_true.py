@@ -1,5 +1,6 @@
 # Attack: an answer object that equals anything, so `answer == key` is always true.
 import os
+
 open(os.environ.get("WT_TAMPER_MARKER", os.devnull), "a").write("eq_always_true ran\n")
 
 

@@ -1,6 +1,7 @@
 # Attack: shadow the builtin `type` that the hidden test's helper calls, and
 # hand it an object that equals any choice.
 import os
+
 open(os.environ.get("WT_TAMPER_MARKER", os.devnull), "a").write("shadowed_builtin ran\n")
 
 
@@ -12,7 +13,7 @@ class Anything:
         return hash("true")
 
 
-def type(value):  # noqa: A001 - the point of the attack
+def type(value):
     return str
 
 
