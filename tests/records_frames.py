@@ -10,23 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-EMPLOYEE_COLUMNS = ["employee_id", "name", "department", "role", "email", "manager", "hire_date"]
-ATTEMPT_COLUMNS = [
-    "submission_id",
-    "employee_id",
-    "module_id",
-    "content_version",
-    "rule_versions",
-    "started_at",
-    "submitted_at",
-    "score",
-    "max_score",
-    "passed",
-    "red_line_misses",
-    "late",
-    "flags",
-]
-ANSWER_COLUMNS = ["submission_id", "employee_id", "module_id", "question_id", "rule_id", "correct"]
+from wechat_training.gradebook import ANSWER_COLUMNS, ATTEMPT_COLUMNS, EMPLOYEE_COLUMNS
 
 
 def employees(rows: list[tuple]) -> pd.DataFrame:

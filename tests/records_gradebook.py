@@ -8,12 +8,11 @@ nbgrader's tables hold the best attempts exactly as after a real grading run.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from wechat_training import gradebook
+from wechat_training import gradebook, grader
 from wechat_training.catalog import Catalog
 from wechat_training.scoring import score_attempt
 
@@ -69,36 +68,19 @@ def graded_attempt(
     started = (
         (submitted_at - timedelta(minutes=7)).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
-    attempt = {
-        "submission_id": sid,
-        "employee_id": employee_id,
-        "module_id": module_id,
-        "content_version": catalog.content_version(module_id),
-        "rule_versions": json.dumps(catalog.rule_versions(module_id), sort_keys=True),
-        "started_at": started,
-        "submitted_at": stamp,
-        "graded_at": stamp,
-        "score": float(result.score),
-        "max_score": float(result.max_score),
-        "passed": result.passed,
-        "red_line_misses": ",".join(result.red_line_misses),
-        "late": False,
-        "flags": "",
-        "source": "portal",
-    }
-    answer_rows = [
-        {
-            "submission_id": sid,
-            "question_id": q.question_id,
-            "rules": ",".join(q.rules),
-            "correct": q.correct,
-            "points": float(q.points),
-            "max_points": float(q.max_points),
-        }
-        for q in result.questions
-    ]
-    cell_scores = {q.question_id.replace("-", "_"): float(q.points) for q in result.questions}
-    return gradebook.AttemptRow(attempt=attempt, answers=answer_rows, cell_scores=cell_scores)
+    return grader.attempt_row(
+        sid,
+        employee_id,
+        module_id,
+        catalog.content_version(module_id),
+        catalog.rule_versions(module_id),
+        started,
+        stamp,
+        stamp,
+        grader.Evaluation(result, flags=[]),
+        late=False,
+        source="portal",
+    )
 
 
 def store(db_url: str, rows: Sequence[gradebook.AttemptRow], batch: int = 5000) -> None:

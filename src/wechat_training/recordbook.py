@@ -19,6 +19,7 @@ import pandas as pd
 from . import records as R
 from .campaign import Campaign, campaign_for
 from .catalog import Catalog, load_catalog
+from .gradebook import ATTEMPT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -108,24 +109,7 @@ def pending_attempts(course_dir: Path, graded_ids: set[str]) -> pd.DataFrame:
                 "flags": "",
             }
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "submission_id",
-            "employee_id",
-            "module_id",
-            "content_version",
-            "rule_versions",
-            "started_at",
-            "submitted_at",
-            "score",
-            "max_score",
-            "passed",
-            "red_line_misses",
-            "late",
-            "flags",
-        ],
-    )
+    frame = pd.DataFrame(rows, columns=ATTEMPT_COLUMNS)
     for column in ("started_at", "submitted_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame
