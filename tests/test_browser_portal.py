@@ -8,7 +8,6 @@ result are written under the test's tmp dir; their paths are in any failure.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,22 +15,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 from wechat_training.catalog import load_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 VALID = Path(__file__).parent / "data" / "valid"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EMPLOYEE = "E100001"
 MODULE = "account_security"
 TIMEOUT_MS = 60_000
@@ -39,12 +29,6 @@ TIMEOUT_MS = 60_000
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright python package not installed")
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

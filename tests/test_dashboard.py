@@ -7,7 +7,6 @@ import csv
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 from wechat_training import analytics as A
 from wechat_training import records as R
@@ -25,16 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AS_OF = date(2026, 4, 15)
 CAMPAIGN = """\
 home_page: https://corp.example
@@ -65,12 +55,6 @@ ATTEMPTS = {
     "L05": [(26, False)],
     "F01": [(14, True)],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +100,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def voila(course: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     course_dir, campaign = course
-    port = _free_port()
+    port = free_port()
     home = tmp_path_factory.mktemp("voila-home")
     env = {
         **os.environ,

@@ -4,7 +4,6 @@ import asyncio
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from browser import free_port
 
 from wechat_training.server import ServeOptions, learner_environment, voila_config
 
@@ -82,12 +82,6 @@ def test_forked_kernel_runs_code_and_dies_when_killed(tmp_path, monkeypatch):
     assert int(parent) == template.process.pid  # forked from the template, not spawned
     assert preloaded == "True"  # the package was already imported: nothing to import per learner
     assert not alive and not Path(f"/proc/{pid}").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kernel_count(server_pid: int) -> int:
