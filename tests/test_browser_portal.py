@@ -7,15 +7,10 @@ result are written under the test's tmp dir; their paths are in any failure.
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from browser import CHROMIUM, CHROMIUM_ARGS, running_serve
 
 from wechat_training.catalog import load_catalog
 
@@ -36,49 +31,9 @@ def server(tmp_path_factory):
     """The real CLI command, as the README runs it, on the tiny test content."""
     base = tmp_path_factory.mktemp("serve")
     course = base / "course"
-    port = free_port()
-    log = open(base / "serve.log", "wb")  # noqa: SIM115 - the server writes it until stopped
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wechat_training",
-            "serve",
-            "--root",
-            str(VALID),
-            "--course-dir",
-            str(course),
-            "--port",
-            str(port),
-            "--employee",
-            EMPLOYEE,
-            "--employee-name",
-            "Chen Jing",
-            "--pool-size",
-            "1",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=base,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/voila/static/voila.js", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"serve did not start: {(base / 'serve.log').read_text(errors='replace')[-3000:]}")
-            time.sleep(0.3)
-    yield {"url": url, "course": course, "log": base / "serve.log"}
-    proc.send_signal(signal.SIGTERM)  # Voila shuts its kernels down on SIGTERM
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    args = ["--root", str(VALID), "--course-dir", str(course), "--employee", EMPLOYEE]
+    with running_serve(base, *args, "--employee-name", "Chen Jing", "--pool-size", "1", startup_seconds=60) as (_, url):
+        yield {"url": url, "course": course, "log": base / "serve.log"}
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,14 @@
 import asyncio
 import json
 import re
-import signal
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-from browser import free_port
+from browser import running_serve
 
 from wechat_training.server import ServeOptions, learner_environment, voila_config
 
@@ -99,40 +97,10 @@ def kernel_count(server_pid: int) -> int:
 
 def test_closed_tab_kernel_is_reclaimed_within_a_minute(tmp_path):
     """Stock Voila keeps a closed tab's kernel forever; does ours shut it down?"""
-    port = free_port()
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - the server writes it until stopped
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wechat_training",
-            "serve",
-            "--root",
-            str(VALID),
-            "--course-dir",
-            str(tmp_path / "c"),
-            "--port",
-            str(port),
-            "--employee",
-            "E100001",
-            "--pool-size",
-            "1",
-            "--idle-timeout",
-            "10",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+    args = ["--root", str(VALID), "--course-dir", str(tmp_path / "c"), "--employee", "E100001"]
+    with running_serve(tmp_path, *args, "--pool-size", "1", "--idle-timeout", "10") as (proc, url):
+        port = url.rsplit(":", 1)[1]
         deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url + "/voila/static/voila.js", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-                time.sleep(0.3)
         # Wait for the two pools (portal + module) to fill.
         while kernel_count(proc.pid) < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -182,10 +150,3 @@ def test_closed_tab_kernel_is_reclaimed_within_a_minute(tmp_path):
                 break
             time.sleep(1)
         assert gone, f"kernel {kernel_id} still running 60 s after its tab closed"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

@@ -28,6 +28,19 @@ root_option = click.option(
     help=ROOT_HELP,
 )
 
+course_dir_option = click.option(
+    "--course-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="nbgrader course directory (default: grading/ of the kit).",
+)
+db_option = click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Gradebook SQLAlchemy URL (default: $WECHAT_TRAINING_DB, else sqlite in the course directory).",
+)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
@@ -77,7 +90,7 @@ def _record_book(course_dir: Path | None, db: str | None, root: Path | None, cam
 
     try:
         return open_record_book(
-            course_dir or default_root() / "grading",
+            _course_dir(course_dir),
             root or default_root(),
             db_url=db,
             campaign_path=campaign,
@@ -94,15 +107,8 @@ def _records_options(func):
     for option in reversed(
         [
             root_option,
-            click.option(
-                "--course-dir",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=None,
-                help="Course directory holding the gradebook and submissions (default: grading/).",
-            ),
-            click.option(
-                "--db", default=None, help="Gradebook SQLAlchemy URL (default: sqlite in the course directory)."
-            ),
+            course_dir_option,
+            db_option,
             click.option(
                 "--campaign",
                 type=click.Path(exists=True, path_type=Path),
@@ -232,7 +238,7 @@ def serve(
     demo = employee is None and trusted_header is None
     options = ServeOptions(
         root=(root or default_root()).resolve(),
-        course_dir=(course_dir or default_root() / "grading").resolve(),
+        course_dir=_course_dir(course_dir),
         port=port,
         employee=DEMO_EMPLOYEE if demo else employee,
         employee_name=DEMO_EMPLOYEE_NAME if demo else (employee_name or ""),
@@ -250,19 +256,6 @@ def serve(
 
 
 # --------------------------------------------------------------------------- grading (issue 4)
-
-course_dir_option = click.option(
-    "--course-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="nbgrader course directory (default: grading/ of the kit).",
-)
-db_option = click.option(
-    "--db",
-    default=None,
-    metavar="URL",
-    help="Gradebook SQLAlchemy URL (default: $WECHAT_TRAINING_DB, else sqlite in the course directory).",
-)
 
 
 def _course_dir(course_dir: Path | None) -> Path:
