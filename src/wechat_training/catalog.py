@@ -271,7 +271,7 @@ def _check_rule(loader: _Loader, item: _Item) -> None:
     if stem in AREAS and stem != rule.area:
         loader.report(item.path, item.line_of("area"), f"rule {rule.id}: area {rule.area} but the file is {stem}.yaml")
     for i, source in enumerate(rule.source):
-        if not re.match(SEED_FILE_PATTERN, source.file):
+        if source.kind == "seed" and not re.match(SEED_FILE_PATTERN, source.file):
             loader.report(
                 item.path,
                 item.line_of("source", i, "file"),

@@ -68,9 +68,51 @@ class Severity(str, Enum):
     minor = "minor"
 
 
+class Conflict(Strict):
+    """Another policy that says something different on the same point, and why we follow ours."""
+
+    file: NonEmpty = Field(description="Policy file whose wording we do not follow on this point.")
+    document: str | None = Field(
+        default=None, description="Title of the document inside the file, where the file holds several."
+    )
+    section: NonEmpty = Field(description="Section heading of the conflicting passage, as written there.")
+    reason: Text = Field(description="One line: what the other policy says and why this rule follows its own source.")
+
+
 class Source(Strict):
-    file: NonEmpty = Field(description="Seed policy file name under shared/seeds, e.g. 000_0cd102e73d5ed378.txt.")
-    section: NonEmpty = Field(description="Section heading of the seed policy the rule paraphrases, as written there.")
+    kind: Literal["seed", "company"] = Field(
+        default="seed",
+        description="seed: the rule paraphrases this policy section; company: a clause our company adds, "
+        "which no policy document states (shown as such on the rule card).",
+    )
+    file: str | None = Field(
+        default=None, description="Seed policy file name under shared/seeds, e.g. 000_0cd102e73d5ed378.txt."
+    )
+    document: str | None = Field(
+        default=None,
+        description="Title of the document inside the file, where the file holds several (002 is a compilation).",
+    )
+    section: str | None = Field(
+        default=None, description="Section heading of the seed policy the rule paraphrases, as written there."
+    )
+    clause: Text | None = Field(
+        default=None, description="company only: the part of the rule that is the company's own addition."
+    )
+    conflicts: list[Conflict] = Field(
+        default_factory=list,
+        description="Policies that disagree with this source on the rule's point, each with the reason we follow this one.",
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Source:
+        if self.kind == "seed":
+            if not self.file or not self.section:
+                raise ValueError("a seed source needs both file and section")
+            if self.clause is not None:
+                raise ValueError("clause belongs to a company source (kind: company), not a seed citation")
+        elif self.clause is None:
+            raise ValueError("a company source needs clause: the part of the rule the company adds")
+        return self
 
 
 class Rule(Strict):
@@ -136,6 +178,19 @@ class Question(Strict):
     answer: bool | None = Field(default=None, description="true_false only: whether the statement is true.")
     explanation: Text = Field(description="Feedback shown after answering: why, citing the rule.")
     points: int = Field(default=1, ge=1, description="Points this question is worth.")
+    shuffle: bool = Field(
+        default=True,
+        description="Whether choice order is shuffled per employee and attempt; false needs shuffle_reason.",
+    )
+    shuffle_reason: str | None = Field(
+        default=None, description="Why this question keeps its authored choice order (required with shuffle: false)."
+    )
+
+    @model_validator(mode="after")
+    def _keeping_order_needs_reason(self) -> Question:
+        if not self.shuffle and not self.shuffle_reason:
+            raise ValueError("shuffle: false needs shuffle_reason (why the choice order must stay as written)")
+        return self
 
     @property
     def area_prefix(self) -> str:
