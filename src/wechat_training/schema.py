@@ -80,8 +80,11 @@ class Conflict(Strict):
 
 
 class Source(Strict):
+    # Fields added after the first release are left out of dumps while they hold their
+    # default, so unchanged content keeps its content version (and its passes).
     kind: Literal["seed", "company"] = Field(
         default="seed",
+        exclude_if=lambda v: v == "seed",
         description="seed: the rule paraphrases this policy section; company: a clause our company adds, "
         "which no policy document states (shown as such on the rule card).",
     )
@@ -90,16 +93,18 @@ class Source(Strict):
     )
     document: str | None = Field(
         default=None,
+        exclude_if=lambda v: v is None,
         description="Title of the document inside the file, where the file holds several (002 is a compilation).",
     )
     section: str | None = Field(
         default=None, description="Section heading of the seed policy the rule paraphrases, as written there."
     )
     clause: Text | None = Field(
-        default=None, description="company only: the part of the rule that is the company's own addition."
+        default=None, exclude_if=lambda v: v is None, description="company only: the part of the rule that is the company's own addition."
     )
     conflicts: list[Conflict] = Field(
         default_factory=list,
+        exclude_if=lambda v: not v,
         description="Policies that disagree with this source on the rule's point, each with the reason we follow this one.",
     )
 
@@ -180,10 +185,11 @@ class Question(Strict):
     points: int = Field(default=1, ge=1, description="Points this question is worth.")
     shuffle: bool = Field(
         default=True,
+        exclude_if=lambda v: v is True,
         description="Whether choice order is shuffled per employee and attempt; false needs shuffle_reason.",
     )
     shuffle_reason: str | None = Field(
-        default=None, description="Why this question keeps its authored choice order (required with shuffle: false)."
+        default=None, exclude_if=lambda v: v is None, description="Why this question keeps its authored choice order (required with shuffle: false)."
     )
 
     @model_validator(mode="after")
