@@ -27,9 +27,10 @@ from pathlib import Path
 
 import nbformat
 
-from wechat_training import assignments, gradebook, grader, submissions
-from wechat_training.catalog import Catalog, load_catalog
-from wechat_training.cli import default_root
+from wechat_training.assessment import assignments, gradebook, grader
+from wechat_training.content.catalog import Catalog, load_catalog
+from wechat_training.content.location import content_root
+from wechat_training.submissions import store as submissions
 
 
 def fictional_submissions(course: Path, catalog: Catalog, count: int, seed: int = 7) -> list[submissions.Submission]:
@@ -115,7 +116,7 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="gradebook URL for ours (default: SQLite in the temp course)")
     args = parser.parse_args()
 
-    catalog = load_catalog(args.root or default_root())
+    catalog = load_catalog(content_root(args.root))
     work = Path(tempfile.mkdtemp(prefix="wt-bench-"))
     try:
         ours_course, stock_course = work / "ours", work / "stock"

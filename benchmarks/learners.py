@@ -41,8 +41,8 @@ from tornado.websocket import websocket_connect
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from wechat_training import learner_notebooks
-from wechat_training.catalog import load_catalog
+from wechat_training.content.catalog import load_catalog
+from wechat_training.learning import notebooks as learner_notebooks
 
 EMPLOYEE = "E000042"
 PAGE_TIMEOUT = 300
@@ -141,14 +141,14 @@ def kernel_pids(server: Server) -> list[int]:
     kernels = []
     for pid in descendants:
         ppid, cmd = table[pid]
-        if "ipykernel_launcher" in cmd or ("wechat_training.zygote" in cmd and ppid != server.proc.pid):
+        if "ipykernel_launcher" in cmd or ("wechat_training.learning.forked_kernels" in cmd and ppid != server.proc.pid):
             kernels.append(pid)
     return sorted(kernels)
 
 
 def template_pids(server: Server) -> list[int]:
     return [
-        pid for pid, (ppid, cmd) in _processes().items() if ppid == server.proc.pid and "wechat_training.zygote" in cmd
+        pid for pid, (ppid, cmd) in _processes().items() if ppid == server.proc.pid and "wechat_training.learning.forked_kernels" in cmd
     ]
 
 

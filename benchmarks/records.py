@@ -4,7 +4,7 @@
 
 Part 1 builds one real SQLite gradebook (synthetic content tree of 3 modules,
 nbgrader assignments, roster and graded attempts written through
-`wechat_training.gradebook`) and times, in this process, nbgrader's stock
+`wechat_training.assessment.gradebook`) and times, in this process, nbgrader's stock
 CsvExportPlugin against ours (read the gradebook + roll up + CSV), side by side.
 Part 2 times ours alone on synthetic gradebook frames of 100,000 employees x 6
 modules: roll-up, CSV, XLSX. Issue 5's target: under 10 s for part 2.
@@ -28,10 +28,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the gradebook filler shared with the tests
 
-from wechat_training import exports
-from wechat_training import records as R
-from wechat_training.campaign import Campaign
-from wechat_training.schema import AREA_PREFIX, AREAS
+from wechat_training.content.campaign import Campaign
+from wechat_training.content.schema import AREA_PREFIX, AREAS
+from wechat_training.records import exports
+from wechat_training.records import rollup as R
 
 DEPARTMENTS = [
     "Sales",
@@ -125,9 +125,9 @@ def part_nbgrader(n: int, work: Path) -> None:
     from nbgrader.api import Gradebook
     from nbgrader.plugins.export import CsvExportPlugin
 
-    from wechat_training import gradebook
-    from wechat_training.catalog import load_catalog
-    from wechat_training.recordbook import open_record_book
+    from wechat_training.assessment import gradebook
+    from wechat_training.content.catalog import load_catalog
+    from wechat_training.records.book import open_record_book
 
     modules = list(AREAS[:3])
     root = work / "content"

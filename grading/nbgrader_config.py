@@ -6,7 +6,7 @@ SQLAlchemy URL (e.g. postgresql+psycopg2://user@db.example/training).
 
 `nbgrader autograde` here runs the SAFE pipeline: answers are read from the
 answer cells as Python literals and scored against the master copies; no
-learner code is executed (see wechat_training.pipeline and issue 4: stock
+learner code is executed (see wechat_training.assessment.autograde and issue 4: stock
 autograde executes the submission in the grader's process, which a cheating
 employee can abuse to score wrong answers or rewrite the gradebook).
 """
@@ -26,11 +26,11 @@ c.ClearSolutions.code_stub = {"python": 'answer = ""'}
 # Safe grading by default; set WECHAT_TRAINING_STOCK_AUTOGRADE=1 only to run
 # nbgrader's own executing pipeline on trusted notebooks (the cross-check does).
 if os.environ.get("WECHAT_TRAINING_STOCK_AUTOGRADE") != "1":
-    from wechat_training.pipeline import AUTOGRADE_PREPROCESSORS, SANITIZE_PREPROCESSORS
+    from wechat_training.assessment.autograde import AUTOGRADE_PREPROCESSORS, SANITIZE_PREPROCESSORS
 
     c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
     c.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
 
 # `nbgrader export` writes our per-employee training records (Excel-safe CSV),
 # not nbgrader's hand-built CSV (issue 5).
-c.ExportApp.plugin_class = "wechat_training.export_plugin.RecordsExportPlugin"
+c.ExportApp.plugin_class = "wechat_training.records.nbgrader_export.RecordsExportPlugin"

@@ -34,8 +34,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_serve(workdir: Path, *args: str, startup_seconds: float = 90) -> Iterator[tuple[subprocess.Popen, str]]:
+def running_serve(
+    workdir: Path, *args: str, startup_seconds: float = 90, python: str = sys.executable
+) -> Iterator[tuple[subprocess.Popen, str]]:
     """The real `wechat-training serve` (as the README runs it) on a free port, until it answers.
+
+    `python` is the interpreter whose installed kit serves (another venv's, say).
 
     Yields the process and its base URL; its log is `workdir/serve.log`. On exit it is
     stopped with SIGTERM, on which Voila shuts its kernels down.
@@ -44,7 +48,7 @@ def running_serve(workdir: Path, *args: str, startup_seconds: float = 90) -> Ite
     log_path = workdir / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "wechat_training", "serve", "--port", str(port), *args],
+            [python, "-m", "wechat_training", "serve", "--port", str(port), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=workdir,

@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from wechat_training.gradebook import ANSWER_COLUMNS, ATTEMPT_COLUMNS, EMPLOYEE_COLUMNS
+from wechat_training.assessment.gradebook import ANSWER_COLUMNS, ATTEMPT_COLUMNS, EMPLOYEE_COLUMNS  # noqa: F401 - re-exported to tests
 
 
 def employees(rows: list[tuple]) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 The module's assignment, notebook and grade cells are registered with
 nbgrader's own Gradebook API; the roster and graded attempts go in through
-`wechat_training.gradebook` (the only module that writes the database), so
+`wechat_training.assessment.gradebook` (the only module that writes the database), so
 nbgrader's tables hold the best attempts exactly as after a real grading run.
 """
 
@@ -12,9 +12,9 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from wechat_training import gradebook, grader
-from wechat_training.catalog import Catalog
-from wechat_training.scoring import score_attempt
+from wechat_training.assessment import gradebook, grader
+from wechat_training.content.catalog import Catalog
+from wechat_training.submissions.scoring import score_attempt
 
 
 def register_modules(db_url: str, catalog: Catalog, module_ids: Iterable[str]) -> None:

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from records_frames import ANSWER_COLUMNS, attempt, attempts, day, employees
 
-from wechat_training import analytics as A
-from wechat_training import records as R
-from wechat_training.campaign import load_campaign
+from wechat_training.content.campaign import load_campaign
+from wechat_training.records import analytics as A
+from wechat_training.records import rollup as R
 
 CAMPAIGN = load_campaign(Path(__file__).parent / "data" / "records" / "campaign.yaml")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from wechat_training import answers, assignments
-from wechat_training.catalog import load_catalog
+from wechat_training.assessment import answers, assignments
+from wechat_training.content.catalog import load_catalog
 
 VALID = Path(__file__).parent / "data" / "valid"
 MODULE = "account_security"

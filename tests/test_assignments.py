@@ -10,9 +10,9 @@ import pytest
 import test_grader
 from click.testing import CliRunner
 
-from wechat_training import assignments
-from wechat_training.catalog import load_catalog
+from wechat_training.assessment import assignments
 from wechat_training.cli import main
+from wechat_training.content.catalog import load_catalog
 
 registered_template = test_grader.registered_template  # shared fixture
 

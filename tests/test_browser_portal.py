@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, running_serve
 
-from wechat_training.catalog import load_catalog
+from wechat_training.content.catalog import load_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

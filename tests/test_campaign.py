@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from wechat_training.campaign import Campaign, campaign_for, load_campaign
-from wechat_training.problems import ContentError
-from wechat_training.schema import AREAS
+from wechat_training.content.campaign import Campaign, campaign_for, load_campaign
+from wechat_training.content.problems import ContentError
+from wechat_training.content.schema import AREAS
 
 DATA = Path(__file__).parent / "data" / "campaign"
 BROKEN = sorted(p.name for p in DATA.glob("*.yaml") if p.name != "valid.yaml")

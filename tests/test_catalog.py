@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from conftest import REPO, SEEDS
 from content_trees import BROKEN, VALID, broken_tree
 
-from wechat_training.catalog import load_catalog
 from wechat_training.cli import main
-from wechat_training.schema import AREAS
+from wechat_training.content.catalog import load_catalog
+from wechat_training.content.schema import AREAS
 
 BROKEN_CASES = sorted(p.name for p in BROKEN.iterdir() if p.is_dir())
 

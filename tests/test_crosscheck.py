@@ -12,8 +12,8 @@ import pytest
 import test_grader
 from test_tamper import ATTACKS, TARGET, apply_notebook_case, honest_notebook
 
-from wechat_training import assignments, gradebook, grader
-from wechat_training.catalog import load_catalog
+from wechat_training.assessment import assignments, gradebook, grader
+from wechat_training.content.catalog import load_catalog
 
 registered_template = test_grader.registered_template  # shared fixture
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
-from wechat_training import analytics as A
-from wechat_training import records as R
+from wechat_training.records import analytics as A
+from wechat_training.records import rollup as R
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,8 +61,8 @@ ATTEMPTS = {
 def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     import records_gradebook as G
 
-    from wechat_training import gradebook
-    from wechat_training.catalog import load_catalog
+    from wechat_training.assessment import gradebook
+    from wechat_training.content.catalog import load_catalog
 
     course_dir = tmp_path_factory.mktemp("hr-course")
     url = gradebook.default_url(course_dir)
@@ -155,7 +155,7 @@ def voila(course: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="module")
 def expected(course: tuple[Path, Path]):
-    from wechat_training.recordbook import open_record_book
+    from wechat_training.records.book import open_record_book
 
     course_dir, campaign = course
     return open_record_book(course_dir, DATA / "valid", campaign_path=campaign, as_of=AS_OF)

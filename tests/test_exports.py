@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from ralph_env import RALPH_PYTHON, require_ralph
 from records_frames import attempt, attempts, day, employees
 
-from wechat_training import exports
-from wechat_training import records as R
-from wechat_training.campaign import load_campaign
 from wechat_training.cli import main
+from wechat_training.content.campaign import load_campaign
+from wechat_training.records import exports
+from wechat_training.records import rollup as R
 
 DATA = Path(__file__).parent / "data"
 CAMPAIGN = load_campaign(DATA / "records" / "campaign.yaml")
@@ -164,8 +164,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A course directory whose SQLite gradebook holds a roster and graded attempts."""
     import records_gradebook as G
 
-    from wechat_training import gradebook
-    from wechat_training.catalog import load_catalog
+    from wechat_training.assessment import gradebook
+    from wechat_training.content.catalog import load_catalog
 
     root = DATA / "valid"
     course_dir = tmp_path_factory.mktemp("course")
@@ -279,7 +279,7 @@ def test_stock_nbgrader_export_writes_the_same_records(course: tuple[Path, Path]
         f"c.CourseDirectory.root = {str(course_dir)!r}\n"
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(course_dir / 'gradebook.db')!r}\n"
         "c.CourseDirectory.course_id = 'wechat_training'\n"
-        "c.ExportApp.plugin_class = 'wechat_training.export_plugin.RecordsExportPlugin'\n"
+        "c.ExportApp.plugin_class = 'wechat_training.records.nbgrader_export.RecordsExportPlugin'\n"
         f"c.RecordsExportPlugin.root = {str(DATA / 'valid')!r}\n"
         f"c.RecordsExportPlugin.campaign = {str(campaign)!r}\n"
         "c.RecordsExportPlugin.as_of = '2026-03-01'\n",
@@ -325,8 +325,8 @@ def test_cli_counts_ungraded_submissions_as_in_progress(course: tuple[Path, Path
     """Is an attempt waiting in the submission store (not graded yet) shown as in progress, not lost?"""
     import shutil
 
-    from wechat_training import submissions
-    from wechat_training.catalog import load_catalog
+    from wechat_training.content.catalog import load_catalog
+    from wechat_training.submissions import store as submissions
 
     course_dir = tmp_path / "course"
     shutil.copytree(course[0], course_dir)

@@ -6,7 +6,7 @@ import pandas as pd
 import test_grader
 from test_grader import MODULE, valid_catalog, write_submission
 
-from wechat_training import gradebook, grader
+from wechat_training.assessment import gradebook, grader
 
 course = test_grader.course  # shared fixture
 registered_template = test_grader.registered_template  # shared fixture

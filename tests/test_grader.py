@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from wechat_training import gradebook, grader, submissions
-from wechat_training.catalog import Catalog, load_catalog
+from wechat_training.assessment import evaluation, gradebook, grader
 from wechat_training.cli import main
+from wechat_training.content.catalog import Catalog, load_catalog
+from wechat_training.submissions import store as submissions
 
 VALID = Path(__file__).parent / "data" / "valid"
 MODULE = "account_security"
@@ -234,6 +235,6 @@ def test_submission_in_the_future_is_flagged_and_not_passed(course):
 def test_the_graders_draw_is_the_catalogues_draw():
     """The grader caches the draw pool; the draw must stay exactly the portal's."""
     catalog = valid_catalog()
-    keys = grader.ModuleKeys(catalog, MODULE)
+    keys = evaluation.ModuleKeys(catalog, MODULE)
     for n in range(50):
         assert keys.questions_for(f"E{n}") == catalog.questions_for(MODULE, f"E{n}")

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 from tornado.web import HTTPError
 
-from wechat_training.identity import (
+from wechat_training.learning.identity import (
     IdentityError,
     header_prelaunch_hook,
     header_variable,

@@ -9,12 +9,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from wechat_training import learner_notebooks
-from wechat_training.cli import default_root
-from wechat_training.schema import AREAS
+from wechat_training.content.location import content_root
+from wechat_training.content.schema import AREAS
+from wechat_training.learning import notebooks as learner_notebooks
 
 VALID = Path(__file__).parent / "data" / "valid"
-SHIPPED = default_root() / "notebooks"
+SHIPPED = content_root() / "notebooks"
 PROBE = (
     "import sys, json; print(json.dumps(sorted(m for m in ('pandas', 'sqlalchemy', 'nbgrader') if m in sys.modules)))"
 )
@@ -110,7 +110,7 @@ def test_without_identity_the_page_says_so_instead_of_crashing(tmp_path):
 
 def test_every_shipped_notebook_runs_on_the_shipped_content(tmp_path):
     env = {
-        "WECHAT_TRAINING_ROOT": str(default_root()),
+        "WECHAT_TRAINING_ROOT": str(content_root()),
         "WECHAT_TRAINING_COURSE_DIR": str(tmp_path / "course"),
         "WECHAT_TRAINING_EMPLOYEE": "E100001",
     }

@@ -16,9 +16,9 @@ import pytest
 from ralph_env import RALPH, RALPH_VENV, require_ralph
 from records_frames import attempt, attempts, day, employees
 
-from wechat_training import exports
-from wechat_training import records as R
-from wechat_training.campaign import load_campaign
+from wechat_training.content.campaign import load_campaign
+from wechat_training.records import exports
+from wechat_training.records import rollup as R
 
 pytestmark = pytest.mark.slow
 

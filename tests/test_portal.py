@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from wechat_training.catalog import load_catalog
-from wechat_training.identity import Identity
-from wechat_training.portal import FAILED, NOT_STARTED, PASSED, statuses
-from wechat_training.quiz_session import GradedQuiz
-from wechat_training.widgets import markup
+from wechat_training.content.catalog import load_catalog
+from wechat_training.learning.identity import Identity
+from wechat_training.learning.quiz_session import GradedQuiz
+from wechat_training.learning.status import FAILED, NOT_STARTED, PASSED, statuses
+from wechat_training.learning.widgets import markup
 
 VALID = Path(__file__).parent / "data" / "valid"
 MODULE = "account_security"
@@ -51,7 +51,7 @@ def test_only_the_employees_own_attempts_count(catalog, tmp_path):
 
 
 def test_campaign_due_dates_overdue_and_exemptions(catalog, tmp_path):
-    pytest.importorskip("wechat_training.campaign", reason="campaign module (records issue) not installed")
+    pytest.importorskip("wechat_training.content.campaign", reason="campaign module (records issue) not installed")
     campaign = tmp_path / "campaign.yaml"
     campaign.write_text(
         "campaigns:\n"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from test_grader import MODULE, table_dump, valid_catalog, write_submission  # noqa: F401
 
-from wechat_training import gradebook, grader
-from wechat_training.roster import import_roster
+from wechat_training.assessment import gradebook, grader
+from wechat_training.records.roster import import_roster
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

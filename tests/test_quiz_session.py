@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from wechat_training import submissions
-from wechat_training.catalog import load_catalog
-from wechat_training.identity import Identity
-from wechat_training.quiz_session import GradedQuiz, Practice, QuizStateError
+from wechat_training.content.catalog import load_catalog
+from wechat_training.learning.identity import Identity
+from wechat_training.learning.quiz_session import GradedQuiz, Practice, QuizStateError
+from wechat_training.submissions import store as submissions
 
 VALID = Path(__file__).parent / "data" / "valid"
 MODULE = "account_security"

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from records_frames import attempt, attempts, day, employees
 
-from wechat_training import records as R
-from wechat_training.campaign import load_campaign
+from wechat_training.content.campaign import load_campaign
+from wechat_training.records import rollup as R
 
 CAMPAIGN = load_campaign(Path(__file__).parent / "data" / "records" / "campaign.yaml")
 CURRENT = {"account_security": {"ACC-001": 1, "ACC-002": 2}, "customer_contact": {"CUS-001": 1}}

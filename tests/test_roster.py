@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from wechat_training import gradebook
+from wechat_training.assessment import gradebook
 from wechat_training.cli import main
-from wechat_training.roster import RosterError, import_roster, read_roster
+from wechat_training.records.roster import RosterError, import_roster, read_roster
 
 CHINESE = (
     "工号,姓名,部门,岗位,邮箱,上级,入职日期\n"

@@ -3,8 +3,8 @@
 import pytest
 from content_trees import VALID
 
-from wechat_training.catalog import load_catalog
-from wechat_training.scoring import is_correct, normalise_answer, score_attempt
+from wechat_training.content.catalog import load_catalog
+from wechat_training.submissions.scoring import is_correct, normalise_answer, score_attempt
 
 CATALOG = load_catalog(VALID)
 Q = CATALOG.questions

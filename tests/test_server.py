@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from browser import running_serve
 
-from wechat_training.server import ServeOptions, learner_environment, voila_config
+from wechat_training.learning.server import ServeOptions, learner_environment, voila_config
 
 VALID = Path(__file__).parent / "data" / "valid"
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ def test_forked_kernel_runs_code_and_dies_when_killed(tmp_path, monkeypatch):
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning.factory import KernelProvisionerFactory
 
-    from wechat_training.zygote import PROVISIONER_NAME, Zygote, register_provisioner
+    from wechat_training.learning.forked_kernels import PROVISIONER_NAME, Zygote, register_provisioner
 
     monkeypatch.setenv("WECHAT_TRAINING_ROOT", str(VALID))
     template = Zygote(tmp_path / "z.sock")
@@ -62,7 +62,7 @@ def test_forked_kernel_runs_code_and_dies_when_killed(tmp_path, monkeypatch):
         await client.wait_for_ready(timeout=30)
         outputs = []
         reply = await client.execute_interactive(
-            "import os, sys; print(os.getppid(), 'wechat_training.widgets.page' in sys.modules)",
+            "import os, sys; print(os.getppid(), 'wechat_training.learning.widgets.page' in sys.modules)",
             timeout=30,
             output_hook=lambda m: outputs.append(m["content"].get("text", "")),
         )

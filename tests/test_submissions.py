@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from wechat_training import submissions
+from wechat_training.submissions import store as submissions
 
 
 def make(employee="E1001", **changes):

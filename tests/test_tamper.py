@@ -21,8 +21,9 @@ import test_grader
 import yaml
 from test_grader import write_submission
 
-from wechat_training import assignments, gradebook, grader, submissions
-from wechat_training.catalog import Catalog, load_catalog
+from wechat_training.assessment import assignments, gradebook, grader
+from wechat_training.content.catalog import Catalog, load_catalog
+from wechat_training.submissions import store as submissions
 
 course = test_grader.course  # shared fixture
 registered_template = test_grader.registered_template  # shared fixture

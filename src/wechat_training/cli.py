@@ -12,13 +12,19 @@ from pathlib import Path
 
 import click
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2]
-ROOT_HELP = "Content tree holding rules/ and quizzes/ (default: the kit's own content)."
+ROOT_HELP = (
+    "Content tree holding rules/ and quizzes/ (default: $WECHAT_TRAINING_ROOT, else the current "
+    "directory when it holds them, else the kit's own content in a source checkout)."
+)
 
 
-def default_root() -> Path:
-    """The shipped content: the repository top for an editable install."""
-    return DEFAULT_ROOT
+def _root(root: Path | None) -> Path:
+    from .content.location import ContentRootError, content_root
+
+    try:
+        return content_root(root)
+    except ContentRootError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 root_option = click.option(
@@ -52,11 +58,11 @@ def main() -> None:
 
 
 def _load(root: Path | None):
-    from .catalog import load_catalog
-    from .problems import ContentError
+    from .content.catalog import load_catalog
+    from .content.problems import ContentError
 
     try:
-        return load_catalog(root or default_root())
+        return load_catalog(_root(root))
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -85,13 +91,13 @@ def catalog(root: Path | None, as_json: bool) -> None:
 
 
 def _record_book(course_dir: Path | None, db: str | None, root: Path | None, campaign: Path | None, as_of):
-    from .problems import ContentError
-    from .recordbook import open_record_book
+    from .content.problems import ContentError
+    from .records.book import open_record_book
 
     try:
         return open_record_book(
-            _course_dir(course_dir),
-            root or default_root(),
+            _course_dir(course_dir, root),
+            _root(root),
             db_url=db,
             campaign_path=campaign,
             as_of=as_of.date() if as_of else None,
@@ -138,7 +144,7 @@ def records() -> None:
 @_records_options
 def records_export(fmt: str, out: Path, root, course_dir, db, campaign, as_of) -> None:
     """Write every record as Excel-safe CSV, XLSX (with a department summary) or xAPI statements."""
-    from . import exports
+    from .records import exports
 
     book = _record_book(course_dir, db, root, campaign, as_of)
     try:
@@ -155,7 +161,7 @@ def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> Non
     """Print one employee's record for every module."""
     import pandas as pd
 
-    from . import records as R
+    from .records import rollup as R
 
     book = _record_book(course_dir, db, root, campaign, as_of)
     try:
@@ -225,9 +231,9 @@ def serve(
     fork_kernels: bool,
 ) -> None:
     """Start the learner portal (Voila on 127.0.0.1) with preheated kernels."""
-    from .server import DEMO_EMPLOYEE, DEMO_EMPLOYEE_NAME, ServeOptions
-    from .server import serve as run
-    from .submissions import check_employee_id
+    from .learning.server import DEMO_EMPLOYEE, DEMO_EMPLOYEE_NAME, ServeOptions
+    from .learning.server import serve as run
+    from .submissions.store import check_employee_id
 
     catalog = _load(root)
     if employee is not None:
@@ -237,8 +243,8 @@ def serve(
             raise click.BadParameter(str(exc), param_hint="--employee") from exc
     demo = employee is None and trusted_header is None
     options = ServeOptions(
-        root=(root or default_root()).resolve(),
-        course_dir=_course_dir(course_dir),
+        root=_root(root).resolve(),
+        course_dir=_course_dir(course_dir, root),
         port=port,
         employee=DEMO_EMPLOYEE if demo else employee,
         employee_name=DEMO_EMPLOYEE_NAME if demo else (employee_name or ""),
@@ -258,8 +264,9 @@ def serve(
 # --------------------------------------------------------------------------- grading (issue 4)
 
 
-def _course_dir(course_dir: Path | None) -> Path:
-    return (course_dir or default_root() / "grading").resolve()
+def _course_dir(course_dir: Path | None, root: Path | None = None) -> Path:
+    """--course-dir, else grading/ beside the content."""
+    return (course_dir or _root(root) / "grading").resolve()
 
 
 @main.command()
@@ -274,12 +281,13 @@ def _course_dir(course_dir: Path | None) -> Path:
 def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None) -> None:
     """Build from the catalogue: learner notebooks (notebooks/) and nbgrader source
     assignments (source/<module>/<module>.ipynb). Same catalogue, same bytes."""
-    from . import assignments, learner_notebooks
+    from .assessment import assignments
+    from .learning import notebooks as learner_notebooks
 
     catalog = _load(root)
-    for path in learner_notebooks.write(notebooks_dir or default_root() / "notebooks", catalog.modules):
+    for path in learner_notebooks.write(notebooks_dir or _root(root) / "notebooks", catalog.modules):
         click.echo(f"wrote {path}")
-    for path in assignments.build(catalog, _course_dir(course_dir)):
+    for path in assignments.build(catalog, _course_dir(course_dir, root)):
         click.echo(f"wrote {path}")
 
 
@@ -293,9 +301,9 @@ def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None
 @db_option
 def grade(root: Path | None, module: str | None, since: str | None, course_dir: Path | None, db: str | None) -> None:
     """Grade every new submission in the store into the nbgrader gradebook (safe, idempotent)."""
-    from . import grader
-    from .gradebook import GradebookError
-    from .problems import ContentError
+    from .assessment import grader
+    from .assessment.gradebook import GradebookError
+    from .content.problems import ContentError
 
     catalog = _load(root)
     try:
@@ -319,7 +327,7 @@ def grade(root: Path | None, module: str | None, since: str | None, course_dir: 
 
     try:
         report = grader.grade(
-            _course_dir(course_dir), catalog, db_url=db, module=module, since=since_time, progress=progress
+            _course_dir(course_dir, root), catalog, db_url=db, module=module, since=since_time, progress=progress
         )
     except ContentError as exc:  # an invalid campaign.yaml
         for problem in exc.problems:
@@ -352,8 +360,8 @@ def roster() -> None:
 @db_option
 def roster_import(file: Path, course_dir: Path | None, db: str | None) -> None:
     """Import FILE.csv or FILE.xlsx (English or Chinese headers); re-import updates."""
-    from . import gradebook
-    from .roster import RosterError, import_roster
+    from .assessment import gradebook
+    from .records.roster import RosterError, import_roster
 
     try:
         report = import_roster(file, gradebook.resolve_url(_course_dir(course_dir), db))

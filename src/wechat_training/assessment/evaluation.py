@@ -1,0 +1,97 @@
+"""Evaluating one submission: its score with the catalogue's keys, and what is suspect.
+
+The grader (`grader`) decides what to do with an evaluation (store it, flag it,
+count it late); this module only compares a submission with the catalogue's
+truth: the module's questions, the employee's seeded draw, the keys, the clock.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..content.catalog import Catalog
+from ..submissions import store as submissions
+from ..submissions.scoring import AttemptResult, score_attempt
+from . import assignments, gradebook
+
+#: How far a submission's clock may run ahead of the grader's before it is suspect.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    result: AttemptResult
+    flags: list[str]
+
+
+class ModuleKeys:
+    """Per-module facts the grader needs for every submission, computed once."""
+
+    def __init__(self, catalog: Catalog, module_id: str):
+        module = catalog.modules[module_id]
+        self.module = module
+        self.allowed = frozenset(assignments.module_questions(catalog, module_id))
+        self.content_version = catalog.content_version(module_id)
+        self.expected_count = len(module.fixed) + module.draw.count
+        self._catalog = catalog
+        self._pool = sorted(catalog.draw_pool(module_id))
+
+    def questions_for(self, employee_id: str) -> list[str]:
+        """`Catalog.questions_for` with the draw pool computed once per module
+        instead of once per submission (it scans the whole bank);
+        test_grader checks the two agree."""
+        rng = random.Random(f"{self.module.id}:{employee_id}")
+        return list(self.module.fixed) + rng.sample(self._pool, self.module.draw.count)
+
+
+def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | None = None) -> Evaluation:
+    """Score one store submission with the catalogue's keys and list what is suspect."""
+    flags: list[str] = []
+    module_id = sub.module_id
+    keys = keys or ModuleKeys(catalog, module_id)
+    module = keys.module
+    asked: list[str] = []
+    for qid in sub.question_ids:
+        if qid not in catalog.questions:
+            flags.append(f"unknown question {qid}")
+        elif qid not in keys.allowed:
+            flags.append(f"question {qid} is not in module {module_id}")
+        elif qid in asked:
+            flags.append(f"question {qid} listed twice")
+        else:
+            asked.append(qid)
+    if sub.content_version == keys.content_version:
+        if sub.question_ids != keys.questions_for(sub.employee_id):
+            flags.append("questions differ from the employee's seeded draw")
+    else:
+        # Older content: the draw cannot be recomputed, but the fixed questions
+        # and the number of questions can still be checked.
+        missing = [q for q in module.fixed if q not in sub.question_ids]
+        if missing or len(sub.question_ids) != keys.expected_count:
+            flags.append("questions differ from the module's fixed questions and draw size")
+    for qid in sub.answers:
+        if qid not in sub.question_ids:
+            flags.append(f"answer for a question not asked: {qid}")
+    # Red-line and fixed questions the submission dropped still count, as wrong.
+    graded_ids = asked + [q for q in module.fixed if q not in asked]
+    result = score_attempt(catalog, module_id, graded_ids, {q: sub.answers.get(q, []) for q in asked})
+    return Evaluation(result, flags)
+
+
+def timestamp_flags(sub: submissions.Submission, file_stamp: str | None, now: datetime) -> list[str]:
+    flags = []
+    started, submitted = gradebook.parse_utc(sub.started_at), gradebook.parse_utc(sub.submitted_at)
+    if started > submitted:
+        flags.append("started_at is after submitted_at")
+    if submitted > now + CLOCK_SKEW:
+        flags.append("submitted_at is in the future")
+    if file_stamp is not None and file_stamp != stamp_of(sub.submitted_at):
+        flags.append("submitted_at differs from the time the store recorded in the file name")
+    return flags
+
+
+def stamp_of(iso: str) -> str:
+    """The store's file-name form of a time (see submissions.write)."""
+    return iso.replace(":", "").replace("-", "").replace(".", "")

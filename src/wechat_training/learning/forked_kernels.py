@@ -1,0 +1,306 @@
+"""Learner kernels forked from a warm template process, for `wechat-training serve`.
+
+A fresh ipykernel spends about 1.5 s of CPU importing IPython, ipykernel,
+ipywidgets, pydantic and this package, then loading the catalogue; with 50
+learners arriving at once on 2 cores that alone is 40 s of queueing (issue 3,
+"Serving under load"). Instead, one template process (the zygote) imports all
+of it and loads the catalogue once, then forks a kernel per request: the fork
+takes milliseconds, and the imported code and catalogue are shared
+copy-on-write between all learner kernels, so each costs only the pages it
+writes.
+
+Pieces:
+
+* `main()` (``python -m wechat_training.learning.forked_kernels SOCKET``): the template. It
+  serves one JSON request per connection on a Unix socket: ``{"argv",
+  "env", "cwd"}`` -> forks; the child becomes session leader, takes the
+  kernel's environment and working directory and runs IPKernelApp with the
+  connection file Jupyter wrote; the parent answers ``{"pid": N}``. It exits
+  when the server that started it goes away.
+* `ForkProvisioner`: a jupyter_client provisioner that asks the zygote instead
+  of spawning ``python -m ipykernel_launcher``; Jupyter still writes the
+  connection file, talks ZMQ, interrupts, restarts and kills as usual (by
+  process group). If the zygote is unavailable it falls back to a normal start.
+* `Zygote`: starts/stops the template from the server process.
+
+POSIX only (fork).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SOCKET_VARIABLE = "WECHAT_TRAINING_ZYGOTE_SOCKET"
+PROVISIONER_NAME = "wechat-training-fork"
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.comm",
+    "IPython.core.completer",
+    "ipywidgets",
+    "wechat_training.learning.widgets.page",
+    "wechat_training.learning.widgets.module_view",
+    "wechat_training.learning.widgets.portal_view",
+)
+
+
+# --- the template process -------------------------------------------------
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    root = os.environ.get("WECHAT_TRAINING_ROOT")
+    if root:
+        from .widgets.page import cached_catalog
+
+        try:
+            cached_catalog(Path(root))
+        except Exception:  # noqa: BLE001, S110 - each page reports a broken catalogue to its learner
+            pass
+
+
+def _run_kernel(request: dict[str, Any]) -> None:
+    """In the forked child: become the kernel described by `request`; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request.get("cwd") or "/")
+        import random
+
+        random.seed()  # the template's random state must not be shared by every learner
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        import faulthandler
+
+        # `kill -USR1 <kernel pid>` writes its Python stacks to the server log.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+        argv = list(request["argv"][1:])
+        # ipykernel reads JPY_PARENT_PID when its module is imported, i.e. in the
+        # template: say explicitly that the template is the parent to watch.
+        argv.append(f"--IPKernelApp.parent_handle={os.getppid()}")
+        # A learner page never needs input history: no SQLite file, no writer thread.
+        argv.append("--HistoryManager.enabled=False")
+        sys.argv = [request["argv"][0], *argv]
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(argv)
+        # ipywidgets registers its comm targets when imported inside a kernel;
+        # the template imported it outside one, so register them now that the
+        # kernel exists (without this the page's widgets never come alive).
+        import ipywidgets
+
+        ipywidgets.register_comm_target()
+        app.start()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # noqa: BLE001 - report and leave the child, never the template
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    path = args[0]
+    parent = os.getppid()
+    preload()
+    import gc
+
+    # Keep the collector away from the template's objects, so it does not
+    # write to (and un-share) their pages in every child.
+    gc.freeze()
+    # Children are reaped by the kernel itself: the server tracks them by pid.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C on `serve` stops the server, which stops us
+    if os.path.exists(path):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+    listener.settimeout(1.0)
+    print(f"zygote ready {os.getpid()}", flush=True)
+    # Nobody reads the pipe after this line: kernels' stray fd-1 output goes to stderr, never blocks.
+    os.dup2(2, 1)
+    while True:
+        if os.getppid() != parent:
+            break  # the server is gone
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        with conn:
+            conn.settimeout(10)
+            try:
+                request = json.loads(_read_line(conn))
+            except (OSError, ValueError):
+                continue
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                conn.close()
+                _run_kernel(request)
+            conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
+    listener.close()
+    os.unlink(path)
+
+
+def _read_line(conn: socket.socket) -> str:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode()
+
+
+# --- the server side ------------------------------------------------------
+
+
+class Zygote:
+    """The template process, started and stopped by the server."""
+
+    def __init__(self, socket_path: Path):
+        self.socket_path = Path(socket_path)
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wechat_training.learning.forked_kernels", str(self.socket_path)],
+            stdout=subprocess.PIPE,
+            env=os.environ.copy(),
+        )
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        line = self.process.stdout.readline().decode()
+        if not line.startswith("zygote ready") or time.monotonic() > deadline:
+            raise RuntimeError(f"kernel template did not start (exit code {self.process.poll()})")
+        os.environ[SOCKET_VARIABLE] = str(self.socket_path)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class ForkedProcess:
+    """The Popen surface jupyter_client uses, for a kernel that is not our child.
+
+    The template reaps its children (SIGCHLD ignored), so a dead kernel simply
+    disappears; its exit code is not known and reported as 0.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                with open(f"/proc/{self.pid}/stat") as handle:
+                    state = handle.read().rsplit(")", 1)[1].split()[0]
+                if state in ("Z", "X"):
+                    self.returncode = 0
+            except (OSError, IndexError):
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.05)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def provisioner_class():
+    """LocalProvisioner that forks the kernel from the template when it can."""
+    import asyncio
+
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class ForkProvisioner(LocalProvisioner):
+        async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+            path = os.environ.get(SOCKET_VARIABLE)
+            is_ipykernel = len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]
+            if not path or not is_ipykernel:
+                return await super().launch_kernel(cmd, **kwargs)
+            env = kwargs.get("env") or dict(os.environ)
+            request = {"argv": [cmd[0], *cmd[3:]], "env": dict(env), "cwd": str(kwargs.get("cwd") or os.getcwd())}
+            try:
+                reader, writer = await asyncio.open_unix_connection(path)
+                writer.write((json.dumps(request) + "\n").encode())
+                await writer.drain()
+                reply = json.loads(await asyncio.wait_for(reader.readline(), 30))
+                writer.close()
+            except (OSError, ValueError, TimeoutError) as exc:
+                self.log.warning("kernel template unavailable (%s): starting a kernel the slow way", exc)
+                return await super().launch_kernel(cmd, **kwargs)
+            self.process = ForkedProcess(int(reply["pid"]))
+            self.pid = self.process.pid
+            self.pgid = self.process.pid  # the child called setsid()
+            self.cwd = request["cwd"]
+            return self.connection_info
+
+    return ForkProvisioner
+
+
+class _EntryPoint:
+    """What KernelProvisionerFactory expects in its registry: something with .name and .load()."""
+
+    def __init__(self, cls: type):
+        self.name = PROVISIONER_NAME
+        self._cls = cls
+
+    def load(self) -> type:
+        return self._cls
+
+
+def register_provisioner() -> str:
+    """Make the fork provisioner known to jupyter_client without an installed entry point."""
+    from jupyter_client.provisioning.factory import KernelProvisionerFactory
+
+    KernelProvisionerFactory.provisioners[PROVISIONER_NAME] = _EntryPoint(provisioner_class())  # type: ignore[assignment]
+    return PROVISIONER_NAME
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""`wechat-training serve`: the learner portal in Voila, tuned for many learners.
+
+What it changes from stock Voila, and why (issue 3, "Serving under load"):
+
+* Preheated kernels (Voila's pool, `preheat_kernel`): each notebook keeps
+  `pool_size` kernels that have already imported the package and run the
+  notebook up to the visit (`identity.wait_for_visit`), so a page opens with
+  no kernel start on the request path. The pool refills at once
+  (`fill_delay = 0`) to absorb a burst of arrivals; when it runs dry Voila
+  starts a kernel for the request, so a page is slow, never missing.
+* Kernel culling: stock Voila never frees the kernel of a closed tab (its
+  `beforeunload` shutdown request fails the XSRF check), so memory only grows.
+  Here a kernel with no open connection is shut down after
+  `idle_timeout` seconds without activity (checked every `cull_interval`),
+  i.e. within a minute of the tab closing; a connected but silent learner
+  keeps the kernel for `connected_idle_timeout` (default 30 min).
+* IOPub timeouts: nbclient waits 4 s for a cell's outputs after it finishes
+  and by default then renders the page without them. Under CPU starvation
+  that silently drops widgets. Here the wait is long and a timeout raises, so
+  the page shows an error instead of looking loaded while empty.
+* 127.0.0.1 only, no browser opened; `/` redirects to the portal.
+
+Library code: `serve()` blocks running the server; the CLI wires options.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from . import notebooks as learner_notebooks
+from .identity import HEADER_NAME_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
+
+DEMO_EMPLOYEE = "E000042"
+DEMO_EMPLOYEE_NAME = "王小明 (demo)"
+HOST = "127.0.0.1"
+
+
+@dataclass
+class ServeOptions:
+    root: Path
+    course_dir: Path
+    port: int = 8866
+    employee: str | None = DEMO_EMPLOYEE
+    employee_name: str = ""
+    trusted_header: str | None = None
+    #: Preheated kernels kept ready per module notebook and for the portal.
+    pool_size: int = 2
+    portal_pool_size: int = 2
+    idle_timeout: int = 30
+    cull_interval: int = 10
+    connected_idle_timeout: int = 1800
+    iopub_timeout: int = 60
+    notebook_dir: Path | None = None
+    #: Fork learner kernels from a warm template (see `forked_kernels`); POSIX only.
+    fork_kernels: bool = hasattr(os, "fork")
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def kernel_manager_class():
+    """AsyncMappingKernelManager that also culls connected kernels after a longer idle time."""
+    from jupyter_core.utils import ensure_async
+    from jupyter_server._tz import utcnow
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from traitlets import Integer
+
+    class LearnerKernelManager(AsyncMappingKernelManager):
+        connected_idle_timeout = Integer(
+            1800,
+            config=True,
+            help="Seconds of inactivity after which even a kernel with an open tab is shut down.",
+        )
+
+        async def cull_kernel_if_idle(self, kernel_id):
+            await super().cull_kernel_if_idle(kernel_id)
+            if kernel_id not in self or not self._kernel_connections.get(kernel_id, 0):
+                return
+            kernel = self._kernels[kernel_id]
+            last = getattr(kernel, "last_activity", None)
+            if last is not None and utcnow() - last > timedelta(seconds=self.connected_idle_timeout):
+                self.log.warning(
+                    "Culling kernel %s of a learner idle for over %ss", kernel_id, self.connected_idle_timeout
+                )
+                await ensure_async(self.shutdown_kernel(kernel_id))
+
+    return LearnerKernelManager
+
+
+def notebook_directory(options: ServeOptions, module_ids: list[str]) -> Path:
+    """A directory holding only the learner notebooks of this catalogue.
+
+    Not the shared `notebooks/`: it also holds trainer/HR notebooks, which Voila
+    would otherwise list, serve to learners and preheat kernels for.
+    """
+    directory = options.notebook_dir or Path(tempfile.mkdtemp(prefix="wechat-training-notebooks-"))
+    learner_notebooks.write(directory, module_ids)
+    return directory
+
+
+def learner_environment(options: ServeOptions) -> dict[str, str]:
+    """Variables every learner kernel inherits (read by `identity` and `widgets.page`)."""
+    env = {
+        "WECHAT_TRAINING_ROOT": str(options.root),
+        "WECHAT_TRAINING_COURSE_DIR": str(options.course_dir),
+        **options.extra_env,
+    }
+    if options.trusted_header:
+        env[HEADER_NAME_VARIABLE] = options.trusted_header
+    elif options.employee:
+        env[LOCAL_VARIABLE] = options.employee
+        if options.employee_name:
+            env[ROSTER_NAME_VARIABLE] = options.employee_name
+    return env
+
+
+def voila_config(options: ServeOptions, notebook_dir: Path):
+    from traitlets.config import Config
+
+    modules = sorted(p.name for p in notebook_dir.glob("*.ipynb"))
+    c = Config()
+    c.Voila.ip = HOST
+    c.Voila.port = options.port
+    c.Voila.open_browser = False
+    c.Voila.port_retries = 0
+    c.VoilaConfiguration.preheat_kernel = True
+    c.VoilaConfiguration.default_pool_size = options.pool_size
+    c.VoilaConfiguration.show_tracebacks = False
+    c.VoilaConfiguration.multi_kernel_manager_class = kernel_manager_class()
+    if options.trusted_header:
+        c.VoilaConfiguration.http_header_envs = [options.trusted_header]
+    c.VoilaKernelManager.kernel_pools_config = {
+        "default": {"pool_size": options.pool_size},
+        **{
+            name: {"pool_size": options.portal_pool_size if name == "portal.ipynb" else options.pool_size}
+            for name in modules
+        },
+    }
+    c.VoilaKernelManager.fill_delay = 0
+    c.MappingKernelManager.cull_idle_timeout = options.idle_timeout
+    c.MappingKernelManager.cull_interval = options.cull_interval
+    c.MappingKernelManager.cull_connected = False
+    c.LearnerKernelManager.connected_idle_timeout = options.connected_idle_timeout
+    c.VoilaExecutor.iopub_timeout = options.iopub_timeout
+    c.VoilaExecutor.raise_on_iopub_timeout = True
+    # What a learner reads instead of Voila's developer hints (--show_tracebacks ...).
+    c.VoilaExecutor.cell_timeout_instruction = "服务器繁忙，请刷新页面。The server is busy: please reload this page."
+    c.VoilaExecutor.cell_error_instruction = (
+        "请刷新页面；如仍出错，请联系培训负责人。Reload the page; if it persists, tell your training contact."
+    )
+    if options.fork_kernels:
+        from .forked_kernels import PROVISIONER_NAME
+
+        c.KernelProvisionerFactory.default_provisioner_name = PROVISIONER_NAME
+    return c
+
+
+def share_compiled_templates() -> None:
+    """Let every Voila page reuse the compiled page templates.
+
+    Voila builds a new nbconvert exporter, hence a new jinja2 Environment with
+    an empty cache, for every page (and every preheated kernel); compiling the
+    ~13 templates of a page again costs ~0.3 s of the server's single CPU
+    thread, so 50 arrivals queue for 15 s behind template compilation alone
+    (measured with cProfile, benchmarks/learners.py). A bytecode cache shared
+    by all environments skips the compile; it is keyed by template source
+    checksum, so an edited template is still recompiled.
+    """
+    import voila.notebook_renderer
+    from jinja2 import BytecodeCache
+    from voila.exporter import VoilaExporter
+
+    if getattr(voila.notebook_renderer.VoilaExporter, "shares_compiled_templates", False):
+        return
+
+    class MemoryBytecodeCache(BytecodeCache):
+        def __init__(self) -> None:
+            self.store: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            code = self.store.get(bucket.key)
+            if code is not None:
+                bucket.bytecode_from_string(code)
+
+        def dump_bytecode(self, bucket) -> None:
+            self.store[bucket.key] = bucket.bytecode_to_string()
+
+    cache = MemoryBytecodeCache()
+
+    class SharedCacheExporter(VoilaExporter):
+        shares_compiled_templates = True
+
+        def _create_environment(self):
+            environment = super()._create_environment()
+            environment.bytecode_cache = cache
+            return environment
+
+    voila.notebook_renderer.VoilaExporter = SharedCacheExporter
+
+
+def make_app(options: ServeOptions, module_ids: list[str]):
+    """A configured, initialised Voila application (not started)."""
+    from tornado.web import RedirectHandler
+    from voila.app import Voila
+
+    notebook_dir = notebook_directory(options, module_ids)
+    os.environ.update(learner_environment(options))
+    share_compiled_templates()
+    template = None
+    if options.fork_kernels:
+        from .forked_kernels import Zygote, register_provisioner
+
+        register_provisioner()
+        template = Zygote(Path(tempfile.mkdtemp(prefix="wechat-training-")) / "zygote.sock")
+        template.start()
+
+    class LearnerVoila(Voila):
+        def stop(self):
+            try:
+                super().stop()
+            finally:
+                if template is not None:
+                    template.stop()
+
+        def init_handlers(self):
+            handlers = super().init_handlers()
+            portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"
+            # The learner lands on the portal, not on a file listing.
+            return [(self.server_url, RedirectHandler, {"url": portal})] + [
+                h for h in handlers if h[0] != self.server_url
+            ]
+
+    app = LearnerVoila(config=voila_config(options, notebook_dir))
+    app.initialize([str(notebook_dir)])
+    return app
+
+
+def serve(options: ServeOptions, module_ids: list[str]) -> None:
+    """Run the portal until interrupted."""
+    make_app(options, module_ids).start()

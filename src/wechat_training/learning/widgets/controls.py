@@ -1,0 +1,84 @@
+"""Small ipywidgets building blocks shared by the learner views.
+
+Every input is a real <button> or a labelled <input>, so the pages work with
+Tab/Space/Enter alone and a screen reader names every control.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import ipywidgets as w
+
+from ...content.schema import Question
+from .labels import LANGUAGES, text
+
+
+def html(markup: str, css: str = "") -> w.HTML:
+    widget = w.HTML(markup)
+    if css:
+        widget.add_class(css)
+    return widget
+
+
+def button(label: str, on_click: Callable[[], None], css: str = "", primary: bool = False) -> w.Button:
+    widget = w.Button(description=label, tooltip=label, button_style="primary" if primary else "")
+    widget.layout.width = "auto"
+    widget.on_click(lambda _: on_click())
+    widget.add_class("wt-button")
+    if css:
+        widget.add_class(css)
+    return widget
+
+
+def language_switch(lang: str, on_change: Callable[[str], None]) -> w.ToggleButtons:
+    switch = w.ToggleButtons(options=list(LANGUAGES), value=lang, description=text("language", lang))
+    switch.add_class("wt-language")
+    switch.style.button_width = "auto"
+    switch.observe(lambda change: on_change(change["new"]), names="value")
+    return switch
+
+
+def choice_input(
+    question: Question, lang: str, current: Sequence[str], on_change: Callable[[list[str]], None]
+) -> w.Widget:
+    """The answer control of a question; reports every change as a list of choice ids."""
+    label = text("your_answer", lang)
+    if question.type == "multiple":
+        boxes = []
+        for choice in question.choices or ():
+            box = w.Checkbox(
+                value=choice.id in current, description=f"{choice.id}. {choice.text.get(lang)}", indent=False
+            )
+            box.layout.width = "auto"
+            box.add_class("wt-choice")
+            boxes.append((choice.id, box))
+
+        def report(_change: object) -> None:
+            on_change([cid for cid, box in boxes if box.value])
+
+        for _, box in boxes:
+            box.observe(report, names="value")
+        group = w.VBox([html(f'<span class="wt-choice-label">{label}</span>')] + [b for _, b in boxes])
+        group.add_class("wt-choices")
+        return group
+    if question.type == "true_false":
+        options = [(text("true", lang), "true"), (text("false", lang), "false")]
+    else:
+        options = [(f"{c.id}. {c.text.get(lang)}", c.id) for c in question.choices or ()]
+    toggle = w.ToggleButtons(options=options, value=current[0] if current else None, description=label)
+    toggle.style.button_width = "auto"
+    toggle.add_class("wt-choices")
+    toggle.add_class("wt-single")
+    toggle.observe(lambda change: on_change([] if change["new"] is None else [change["new"]]), names="value")
+    return toggle
+
+
+def close_tree(widgets: Iterable[w.Widget], keep: frozenset[int] = frozenset()) -> None:
+    """Close replaced widgets so a long session does not pile up comms in the kernel."""
+    for widget in widgets:
+        if id(widget) in keep:
+            continue
+        children = getattr(widget, "children", ())
+        close_tree(children, keep)
+        widget.close()

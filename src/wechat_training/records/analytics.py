@@ -1,0 +1,101 @@
+"""Aggregate views of the records for HR and trainers: frames in, frames out.
+
+Every aggregate over people hides groups smaller than `min_group` (default 5):
+with fewer people, a rate shows what one person did ("the only analyst in
+Legal missed ACC-003"), which is not what an aggregate is for.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import rollup as R
+
+DEFAULT_MIN_GROUP = 5
+
+# Column names of the frames returned here.
+PEOPLE = "people"
+ANSWERS = "answers"
+MISSES = "misses"
+MISS_RATE = "miss_rate"
+RULE_ID = "rule_id"
+DAY = "day"
+PASSED_SHARE = "passed_share"
+HIDDEN_GROUPS = "hidden_groups"
+
+
+def completion_by_department(records: pd.DataFrame, min_group: int = DEFAULT_MIN_GROUP) -> pd.DataFrame:
+    """`records.department_summary` plus the number of people, departments with fewer
+    than `min_group` people assigned anything left out."""
+    summary = R.department_summary(records)
+    mandatory = records[records[R.MANDATORY] & ~records[R.STATUS].isin([R.NOT_ASSIGNED, R.EXEMPT])]
+    people = mandatory.groupby(R.DEPARTMENT)[R.EMPLOYEE_ID].nunique().rename(PEOPLE)
+    summary = summary.merge(people, left_on=R.DEPARTMENT, right_index=True, how="left")
+    summary[PEOPLE] = summary[PEOPLE].fillna(0).astype(int)
+    shown = summary[summary[PEOPLE] >= min_group]
+    return shown[[R.DEPARTMENT, PEOPLE, *R.SUMMARY_COLUMNS[1:]]].reset_index(drop=True)
+
+
+def hidden_departments(records: pd.DataFrame, min_group: int = DEFAULT_MIN_GROUP) -> int:
+    """How many departments `completion_by_department` leaves out (to say so on screen)."""
+    mandatory = records[records[R.MANDATORY] & ~records[R.STATUS].isin([R.NOT_ASSIGNED, R.EXEMPT])]
+    people = mandatory.groupby(R.DEPARTMENT)[R.EMPLOYEE_ID].nunique()
+    return int((people < min_group).sum())
+
+
+def overdue_list(records: pd.DataFrame) -> pd.DataFrame:
+    """Who is overdue on what (HR acts on people, so this list is by name), oldest due date first."""
+    overdue = records[records[R.STATUS] == R.OVERDUE]
+    columns = [R.EMPLOYEE_ID, R.NAME, R.DEPARTMENT, R.MANAGER, R.MODULE_ID, R.DUE_DATE, R.ATTEMPTS, R.BEST_SCORE]
+    return overdue.sort_values([R.DUE_DATE, R.DEPARTMENT, R.EMPLOYEE_ID], kind="stable")[columns].reset_index(drop=True)
+
+
+def rule_miss_rates(
+    answers: pd.DataFrame,
+    employees: pd.DataFrame,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> pd.DataFrame:
+    """Per department and rule: people who answered a question on it, answers, misses and
+    miss rate, worst first within each department. Cells with fewer than `min_group`
+    people are left out. `answers` is `gradebook.Frames.answers` (one row per question
+    and rule), `employees` the roster (for departments)."""
+    departments = employees[[R.EMPLOYEE_ID, R.DEPARTMENT]].drop_duplicates(R.EMPLOYEE_ID)
+    frame = answers.merge(departments, on=R.EMPLOYEE_ID, how="left")
+    frame[R.DEPARTMENT] = frame[R.DEPARTMENT].astype(object).where(frame[R.DEPARTMENT].notna(), "")
+    frame = frame.assign(_miss=~frame["correct"].astype(bool))
+    grouped = (
+        frame.groupby([R.DEPARTMENT, RULE_ID], sort=False)
+        .agg(**{PEOPLE: (R.EMPLOYEE_ID, "nunique"), ANSWERS: ("_miss", "size"), MISSES: ("_miss", "sum")})
+        .reset_index()
+    )
+    grouped[MISSES] = grouped[MISSES].astype(int)
+    grouped[MISS_RATE] = (grouped[MISSES] / grouped[ANSWERS]).round(4)
+    shown = grouped[grouped[PEOPLE] >= min_group]
+    return shown.sort_values(
+        [R.DEPARTMENT, MISS_RATE, RULE_ID], ascending=[True, False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def completion_trend(records: pd.DataFrame) -> pd.DataFrame:
+    """Share of mandatory assigned records (exempt ones apart) passed by the end of each day
+    on which someone passed. Counts today's valid passes, so an expired pass does not count."""
+    mandatory = records[records[R.MANDATORY] & ~records[R.STATUS].isin([R.NOT_ASSIGNED, R.EXEMPT])]
+    total = len(mandatory)
+    passed = mandatory[mandatory[R.STATUS] == R.PASSED]
+    if total == 0 or passed.empty:
+        return pd.DataFrame(
+            {
+                DAY: pd.Series([], dtype=object),
+                R.PASSED: pd.Series([], dtype=int),
+                PASSED_SHARE: pd.Series([], dtype=float),
+            }
+        )
+    per_day = passed[R.PASSED_AT].dt.date.value_counts().sort_index()
+    cumulative = per_day.cumsum()
+    return pd.DataFrame(
+        {
+            DAY: list(cumulative.index),
+            R.PASSED: cumulative.to_numpy().astype(int),
+            PASSED_SHARE: (cumulative.to_numpy() / total).round(4),
+        }
+    )
