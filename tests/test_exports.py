@@ -21,6 +21,7 @@ from wechat_training.cli import main
 from wechat_training.content.campaign import load_campaign
 from wechat_training.records import exports
 from wechat_training.records import rollup as R
+from wechat_training.records import vocabulary as V
 
 DATA = Path(__file__).parent / "data"
 CAMPAIGN = load_campaign(DATA / "records" / "campaign.yaml")
@@ -78,31 +79,62 @@ def test_csv_is_excel_safe_and_reads_back(records: pd.DataFrame, tmp_path: Path)
     assert by_key[("E008", "account_security")]["due_date"] == "2026-03-31"
 
 
-def test_xlsx_has_records_and_department_summary(records: pd.DataFrame, tmp_path: Path) -> None:
-    """Does the workbook hold every record with text kept as text (never a formula), and a
-    department sheet equal to the summary of the same records?"""
+TITLES = {
+    "account_security": {"zh-CN": "账号安全", "en-US": "Account security"},
+    "customer_contact": {"zh-CN": "客户沟通", "en-US": "Customer contact"},
+}
+
+
+def test_xlsx_is_for_hr_people(records: pd.DataFrame, tmp_path: Path) -> None:
+    """Does HR's workbook speak Chinese (headings, statuses, module titles, manager names), hold
+    dates as date cells and the score as a percent cell, with widths, a frozen header and
+    filter buttons, and keep every name as a text cell (never a formula)?"""
     from openpyxl import load_workbook
 
-    out = exports.write_xlsx(records, tmp_path / "records.xlsx")
+    records = records.copy()
+    records.loc[records[R.EMPLOYEE_ID] == "E002", R.MANAGER] = "E008"  # the roster names the manager by id
+    out = exports.write_xlsx(records, tmp_path / "records.xlsx", module_titles=TITLES)
     book = load_workbook(out)
+    assert book.sheetnames == ["培训记录", "部门汇总"]
+    sheet = book["培训记录"]
+    header = [c.value for c in sheet[1]]
+    assert header[:9] == ["工号", "姓名", "部门", "岗位", "上级", "邮箱", "课程", "必修", "状态"]
+    assert "content_version" not in header and "截止日期" in header and "得分率" in header
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}{len(records) + 1}"
+    assert all(sheet.column_dimensions[sheet.cell(1, j).column_letter].width >= 6 for j in range(1, len(header) + 1))
+    rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
+    assert len(rows) == len(records)
+    for eid, name in NASTY.items():
+        cell = next(r["姓名"] for r in rows if r["工号"].value == eid)
+        assert cell.data_type == "s" and cell.value == name, eid
+    e002 = next(r for r in rows if r["工号"].value == "E002" and r["课程"].value == "账号安全")
+    assert e002["状态"].value == "未通过" and e002["必修"].value == "是"
+    assert e002["上级"].value == "Zhou Xin"  # the manager's roster name, not the id E008
+    assert next(r for r in rows if r["工号"].value == "E001")["上级"].value == "Manager One"
+    assert e002["得分率"].value == 0.25 and e002["得分率"].number_format == "0.0%"
+    assert e002["截止日期"].is_date and e002["截止日期"].value == datetime(2026, 3, 31)
+    assert e002["最近提交 (UTC)"].is_date and e002["最近提交 (UTC)"].value == datetime(2026, 1, 10, 9, 0)
+    assert e002["触犯红线的提交次数"].value == 1
+    assert {r["状态"].value for r in rows} <= {zh for zh, _ in V.STATUS_WORDS.values()}
+
+    dept = book["部门汇总"]
+    assert [c.value for c in dept[1]] == ["部门", "应完成", "已通过", "已逾期", "已过期", "已豁免", "完成率"]
+    got = pd.DataFrame([[c.value for c in row] for row in dept.iter_rows(min_row=2)], columns=R.SUMMARY_COLUMNS)
+    pd.testing.assert_frame_equal(got, R.department_summary(records), check_dtype=False)
+    assert all(row[6].number_format == "0.0%" for row in dept.iter_rows(min_row=2))
+
+
+def test_xlsx_in_english_on_request(records: pd.DataFrame, tmp_path: Path) -> None:
+    """With lang='en', are headings, statuses and module titles English?"""
+    from openpyxl import load_workbook
+
+    book = load_workbook(exports.write_xlsx(records, tmp_path / "en.xlsx", module_titles=TITLES, lang="en"))
     assert book.sheetnames == ["records", "departments"]
     sheet = book["records"]
-    header = [c.value for c in sheet[1]]
-    assert header == R.RECORD_COLUMNS
-    rows = [dict(zip(header, (c for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
-    assert len(rows) == len(records)
-    names = {r["employee_id"].value: r["name"] for r in rows}
-    for eid, name in NASTY.items():
-        cell = names[eid]
-        assert cell.data_type == "s", (eid, cell.data_type)
-        assert cell.value == name, eid
-    summary = R.department_summary(records)
-    dept = book["departments"]
-    got = pd.DataFrame(
-        [[c.value for c in row] for row in dept.iter_rows(min_row=2)], columns=[c.value for c in dept[1]]
-    )
-    assert list(got.columns) == R.SUMMARY_COLUMNS
-    pd.testing.assert_frame_equal(got, summary, check_dtype=False)
+    assert [c.value for c in sheet[1]][:3] == ["Employee ID", "Name", "Department"]
+    assert {row[6].value for row in sheet.iter_rows(min_row=2)} == {"Account security", "Customer contact"}
+    assert "not assigned" in {row[8].value for row in sheet.iter_rows(min_row=2)}
 
 
 def test_xapi_statements_shape(records: pd.DataFrame) -> None:
@@ -255,7 +287,10 @@ def test_cli_export_xlsx_and_xapi(course: tuple[Path, Path], tmp_path: Path) -> 
     xlsx, xapi = tmp_path / "r.xlsx", tmp_path / "r.json"
     _cli("records", "export", "--format", "xlsx", "--out", str(xlsx), "--as-of", "2026-04-01", *_common(course))
     _cli("records", "export", "--format", "xapi", "--out", str(xapi), "--as-of", "2026-04-01", *_common(course))
-    assert load_workbook(xlsx)["records"].max_row == 4
+    assert load_workbook(xlsx)["培训记录"].max_row == 4
+    english = tmp_path / "en.xlsx"
+    _cli("records", "export", "--format", "xlsx", "--lang", "en", "--out", str(english), *_common(course))
+    assert load_workbook(english)["records"]["A1"].value == "Employee ID"
     statements = json.loads(xapi.read_text(encoding="utf-8"))
     assert sorted(s["actor"]["account"]["name"] for s in statements) == ["E001", "E002", "E003"]
     assert {s["object"]["definition"]["name"]["en-US"] for s in statements} == {"Account security"}
@@ -315,7 +350,7 @@ def test_xlsx_keeps_markup_and_drops_what_xml_cannot_hold(tmp_path: Path) -> Non
         [("E001", "  A & B <Ltd>\r\n ", "R&D <1>", "Clerk"), ("E002", "bell\x07 here", "R&D <1>", "Clerk")]
     )
     records = R.build_records(people, attempts([]), CAMPAIGN, modules=MODULES, as_of=day("2026-03-01"))
-    sheet = load_workbook(exports.write_xlsx(records, tmp_path / "r.xlsx"))["records"]
+    sheet = load_workbook(exports.write_xlsx(records, tmp_path / "r.xlsx"))["培训记录"]
     names = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=2)}
     assert names == {"E001": "  A & B <Ltd>\r\n ", "E002": "bell here"}
     assert {row[2].value for row in sheet.iter_rows(min_row=2)} == {"R&D <1>"}
@@ -369,7 +404,13 @@ def test_cli_counts_ungraded_submissions_as_in_progress(course: tuple[Path, Path
 
 @pytest.mark.slow
 def test_libreoffice_opens_both_files_right(records: pd.DataFrame, tmp_path: Path) -> None:
-    """Does LibreOffice read the CSV (encoding from the BOM, formulas kept as text) and the XLSX with the same cells?"""
+    """Does LibreOffice's default import (no filter options, as a double-click does) read the HR
+    workbook right (Chinese headings and names, ISO dates, percents), and does the CSV read
+    right once its charset is asked for (the BOM says UTF-8; formulas stay text)?
+
+    Why HR gets the XLSX: LibreOffice's CSV import without options reads every CSV as
+    Windows-1252 whatever its BOM (UTF-8 or UTF-16, tried with 7.4), so no CSV opens
+    right by default in both Excel and LibreOffice; an XLSX does (issue 14)."""
     import shutil
 
     from openpyxl import load_workbook
@@ -378,12 +419,12 @@ def test_libreoffice_opens_both_files_right(records: pd.DataFrame, tmp_path: Pat
     if soffice is None:
         pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
     exports.write_csv(records, tmp_path / "records.csv")
-    exports.write_xlsx(records, tmp_path / "records.xlsx")
+    exports.write_xlsx(records, tmp_path / "records.xlsx", module_titles=TITLES)
     out = tmp_path / "lo"
-    # The CSV import is told comma, double quote and the SYSTEM charset (not UTF-8): the BOM must say it.
     for source, target, infilter in (
+        # The CSV import is told comma, double quote and the SYSTEM charset (not UTF-8): the BOM must say it.
         ("records.csv", "xlsx", ["--infilter=CSV:44,34,SYSTEM,1"]),
-        # (written back out as UTF-8: the check is of what LibreOffice read)
+        # No import filter at all; written back out as UTF-8 text as shown: the check is of what LibreOffice read.
         ("records.xlsx", "csv:Text - txt - csv (StarCalc):44,34,76,1", []),
     ):
         done = subprocess.run(
@@ -410,9 +451,16 @@ def test_libreoffice_opens_both_files_right(records: pd.DataFrame, tmp_path: Pat
     names = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=2)}
     assert names["E001"] == '李伟, "Li"' and names["E007"] == "王芳\nsecond line"
     assert names["E002"] == "'" + NASTY["E002"]
-    # XLSX -> LibreOffice -> CSV: every record and name as we wrote them.
+    # XLSX -> LibreOffice (default import) -> CSV: every record, heading and name as we wrote them,
+    # dates shown as ISO days, the score as a percent.
     text = (out / "records-xlsx" / "records.csv").read_text(encoding="utf-8", errors="strict")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert len(rows) == len(records)
-    assert {r["employee_id"]: r["name"] for r in rows}["E002"] == NASTY["E002"]
-    assert {r["employee_id"]: r["name"] for r in rows}["E001"] == '李伟, "Li"'
+    assert list(rows[0])[:3] == ["工号", "姓名", "部门"]
+    by_id = {(r["工号"], r["课程"]): r for r in rows}
+    assert by_id[("E002", "账号安全")]["姓名"] == NASTY["E002"]
+    assert by_id[("E001", "账号安全")]["姓名"] == '李伟, "Li"'
+    assert by_id[("E002", "账号安全")]["状态"] == "未通过"
+    assert by_id[("E002", "账号安全")]["截止日期"] == "2026-03-31"
+    assert by_id[("E002", "账号安全")]["得分率"] == "25.0%"
+    assert by_id[("E001", "账号安全")]["通过时间 (UTC)"] == "2026-01-10 09:00"

@@ -141,14 +141,24 @@ def records() -> None:
 @records.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xapi"]), required=True, help="File format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the XLSX headings, statuses and module titles (the CSV keeps its machine columns).",
+)
 @_records_options
-def records_export(fmt: str, out: Path, root, course_dir, db, campaign, as_of) -> None:
-    """Write every record as Excel-safe CSV, XLSX (with a department summary) or xAPI statements."""
+def records_export(fmt: str, out: Path, lang: str, root, course_dir, db, campaign, as_of) -> None:
+    """Write every record as XLSX for HR (opens right in Excel and LibreOffice), CSV for other
+    systems (UTF-8 with BOM, machine columns: docs/records-format.md) or xAPI statements."""
     from .records import exports
 
     book = _record_book(course_dir, db, root, campaign, as_of)
     try:
-        exports.write(book.records, fmt, out, home_page=book.campaign.home_page, module_titles=book.module_titles())
+        exports.write(
+            book.records, fmt, out, home_page=book.campaign.home_page, module_titles=book.module_titles(), lang=lang
+        )
     except exports.ExportError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {len(book.records)} records as of {book.as_of} to {out}")

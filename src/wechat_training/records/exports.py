@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import rollup as R
-from .workbook import Column, WorkbookError, write_workbook
+from . import vocabulary as V
+from .workbook import Column, WorkbookError, serial_days, write_workbook
 
 #: Spreadsheet apps run a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -112,22 +113,110 @@ def write_csv(records: pd.DataFrame, out: Path | str) -> Path:
     return out
 
 
-def write_xlsx(records: pd.DataFrame, out: Path | str) -> Path:
-    """A workbook with a `records` sheet and a `departments` summary sheet.
+def write_xlsx(
+    records: pd.DataFrame,
+    out: Path | str,
+    *,
+    module_titles: dict[str, dict[str, str]] | None = None,
+    lang: str = "zh",
+) -> Path:
+    """The HR workbook: a records sheet and a department summary sheet, for people.
 
-    Text is stored as text cells exactly as typed (a name starting with '=' is
-    a string cell, never a formula); see `workbook` for why not openpyxl.
+    Headings and status words in Chinese (`lang="en"`: English), module titles
+    instead of ids, the manager's name, dates and times as date cells, scores
+    and completion as percent cells, column widths, a frozen header row with
+    filter buttons. Text is stored as text cells exactly as typed (a name
+    starting with '=' is a string cell, never a formula); see `workbook` for
+    why not openpyxl. The machine columns stay in the CSV.
     """
+    if lang not in V.LANGUAGES:
+        raise ExportError(f"unknown language {lang!r}: use one of {', '.join(V.LANGUAGES)}")
+    records_sheet, summary_sheet = V.SHEET_NAMES[lang]
     sheets = [
-        ("records", columns(records, safe_text=False)),
-        ("departments", columns(R.department_summary(records), safe_text=False)),
+        (records_sheet, hr_columns(records, module_titles or {}, lang)),
+        (summary_sheet, summary_columns(R.department_summary(records), lang)),
     ]
     try:
-        return write_workbook(out, sheets)
+        return write_workbook(out, sheets, autofilter=True)
     except WorkbookError as exc:
         raise ExportError(str(exc)) from exc
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror}") from exc
+
+
+def hr_columns(records: pd.DataFrame, module_titles: dict[str, dict[str, str]], lang: str) -> list[Column]:
+    """The records as HR reads them (see `write_xlsx`), in `vocabulary.RECORD_HEADINGS` order."""
+    view = records.copy()
+    title_key = "zh-CN" if lang == "zh" else "en-US"
+    titles = {m: t.get(title_key) or m for m, t in module_titles.items()}
+    view[R.MODULE_ID] = view[R.MODULE_ID].map(lambda m: titles.get(m, m))
+    view[R.STATUS] = view[R.STATUS].map(lambda s: V.status_word(s, lang))
+    names = records.drop_duplicates(R.EMPLOYEE_ID).set_index(R.EMPLOYEE_ID)[R.NAME]
+    names = names[names.astype(str) != ""]
+    # A manager not on the roster (or named, not numbered, on it) keeps what the roster says.
+    view[V.MANAGER_NAME] = records[R.MANAGER].map(names).fillna(records[R.MANAGER])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        view[V.SCORE_RATE] = (records[R.BEST_SCORE] / records[R.MAX_SCORE]).where(records[R.MAX_SCORE] > 0)
+    no, yes = V.YES_NO[lang]
+    out = []
+    for entry in V.RECORD_HEADINGS:
+        name, header = entry[0], V.heading(entry, lang)
+        values = view[name]
+        if name == R.MANDATORY:
+            out.append(_sized(Column(header, values.to_numpy().astype(np.int64), [no, yes], numeric=False)))
+        elif isinstance(values.dtype, pd.DatetimeTZDtype):
+            out.append(_time_column(header, values))
+        elif name in (R.OPEN_DATE, R.DUE_DATE, R.VALID_UNTIL):
+            codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+            days = np.array([np.datetime64(d, "D") for d in uniques], dtype="datetime64[D]")
+            out.append(Column(header, codes, serial_days(days).tolist(), numeric=True, style="date", width=12))
+        elif pd.api.types.is_numeric_dtype(values.dtype):
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            style = "percent" if name == V.SCORE_RATE else ""
+            out.append(_sized(Column(header, codes, list(uniques), numeric=True, style=style)))
+        else:
+            codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+            out.append(_sized(Column(header, codes, pd.Series(uniques, dtype=object).astype(str).tolist(), False)))
+    return out
+
+
+def summary_columns(summary: pd.DataFrame, lang: str) -> list[Column]:
+    out = []
+    for entry in V.SUMMARY_HEADINGS:
+        name, header = entry[0], V.heading(entry, lang)
+        codes, uniques = pd.factorize(summary[name].astype(object), use_na_sentinel=True)
+        if name == R.DEPARTMENT:
+            out.append(_sized(Column(header, codes, [str(u) for u in uniques], numeric=False)))
+        else:
+            style = "percent" if name == R.COMPLETION_RATE else ""
+            out.append(_sized(Column(header, codes, [float(u) for u in uniques], numeric=True, style=style)))
+    return out
+
+
+def _time_column(header: str, values: pd.Series) -> Column:
+    """UTC times as date-time cells; one serial per distinct instant."""
+    ticks = np.asarray(values.dt.tz_localize(None).astype("datetime64[us]").to_numpy())
+    codes, uniques = pd.factorize(np.where(values.isna().to_numpy(), np.datetime64("NaT"), ticks))
+    serial = serial_days(np.asarray(uniques, dtype="datetime64[us]"))
+    missing = np.isnan(serial)
+    if missing.any():
+        codes = np.where(missing[codes], -1, codes)
+    return Column(header, codes, serial.tolist(), numeric=True, style="datetime", width=17)
+
+
+def _display_width(text: str) -> int:
+    """Characters as a spreadsheet lays them out: CJK and full-width forms take two."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+def _sized(column: Column, *, widest: int = 40) -> Column:
+    """The column with a width that fits its heading and (a sample of) its values."""
+    sample = column.values[:5000] if not column.numeric else [f"{v:g}" if isinstance(v, float) else str(v) for v in column.values[:200]]
+    if column.style == "percent":
+        sample = ["100.0%"]
+    longest = max([_display_width(column.name), *(_display_width(str(v)) for v in sample)])
+    width = min(max(longest + 2, 6), widest)
+    return Column(column.name, column.codes, column.values, column.numeric, column.style, width)
 
 
 def xapi_statements(
@@ -213,11 +302,13 @@ def write(
     *,
     home_page: str,
     module_titles: dict[str, dict[str, str]] | None = None,
+    lang: str = "zh",
 ) -> Path:
+    """Write `records` as `fmt` (one of FORMATS); `lang` is the XLSX's language (zh or en)."""
     if fmt == "csv":
         return write_csv(records, out)
     if fmt == "xlsx":
-        return write_xlsx(records, out)
+        return write_xlsx(records, out, module_titles=module_titles, lang=lang)
     if fmt == "xapi":
         return write_xapi(records, out, home_page, module_titles)
     raise ExportError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")

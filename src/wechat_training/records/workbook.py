@@ -66,15 +66,31 @@ _CORE = (
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy\\-mm\\-dd\\ hh:mm"/><numFmt numFmtId="166" formatCode="0.0%"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
+#: Number formats of numeric columns, by `Column.style`: the index of the cell format above.
+#: Dates and times are Excel serial days (see `serial_days`), shown as ISO dates.
+STYLES = {"": 0, "date": 2, "datetime": 3, "percent": 4}
+#: Day 0 of Excel's serial dates (the 1900 system, with its phantom 29 Feb 1900 already counted).
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+
+def serial_days(values: np.ndarray) -> np.ndarray:
+    """datetime64 values as Excel serial days (float): what a date cell stores."""
+    micros = (values.astype("datetime64[us]") - EXCEL_EPOCH).astype(np.int64)
+    return micros / 86_400_000_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,8 @@ class Column:
     codes: np.ndarray
     values: list[Any]  #: str for text columns, numbers for numeric ones
     numeric: bool
+    style: str = ""  #: numeric columns only: "", "date", "datetime" or "percent" (see STYLES)
+    width: float | None = None  #: column width in characters; None: the spreadsheet's default
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -123,10 +141,16 @@ def _escape_one(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def write_workbook(out: Path | str, sheets: Sequence[tuple[str, Sequence[Column]]]) -> Path:
-    """Write each (sheet name, columns) as a sheet. The header row is bold and frozen."""
+def write_workbook(
+    out: Path | str, sheets: Sequence[tuple[str, Sequence[Column]]], *, autofilter: bool = False
+) -> Path:
+    """Write each (sheet name, columns) as a sheet. The header row is bold and frozen;
+    with `autofilter`, it carries filter buttons."""
     out = Path(out)
     for name, cols in sheets:
+        for column in cols:
+            if column.style not in STYLES or (column.style and not column.numeric):
+                raise WorkbookError(f"column {column.name!r}: style {column.style!r} needs a numeric column")
         rows = len(cols[0]) if cols else 0
         if rows + 1 > _MAX_ROWS:
             raise WorkbookError(f"sheet {name!r}: {rows} rows is more than a spreadsheet holds ({_MAX_ROWS - 1})")
@@ -136,7 +160,7 @@ def write_workbook(out: Path | str, sheets: Sequence[tuple[str, Sequence[Column]
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as package:
         for n, (_name, cols) in enumerate(sheets, start=1):
             with package.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as handle:
-                _write_sheet(handle, cols, strings)
+                _write_sheet(handle, cols, strings, autofilter=autofilter)
         package.writestr("xl/sharedStrings.xml", strings.xml())
         package.writestr(
             "[Content_Types].xml",
@@ -145,21 +169,44 @@ def write_workbook(out: Path | str, sheets: Sequence[tuple[str, Sequence[Column]
         package.writestr("_rels/.rels", _ROOT_RELS)
         package.writestr("docProps/core.xml", _CORE)
         package.writestr("xl/styles.xml", _STYLES)
-        package.writestr("xl/workbook.xml", _workbook_xml([name for name, _ in sheets]))
+        filters = [(name, _last_cell(cols)) for name, cols in sheets] if autofilter else []
+        package.writestr("xl/workbook.xml", _workbook_xml([name for name, _ in sheets], filters))
         package.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
     return out
 
 
-def _workbook_xml(names: list[str]) -> str:
+def _last_cell(cols: Sequence[Column]) -> str:
+    rows = len(cols[0]) if cols else 0
+    return f"{column_letter(max(len(cols) - 1, 0))}{rows + 1}"
+
+
+def _absolute(cell: str) -> str:
+    """'U7' as '$U$7'."""
+    letters = cell.rstrip("0123456789")
+    return f"${letters}${cell[len(letters):]}"
+
+
+def _quoted(name: str) -> str:
+    return _escape([name])[0].replace(chr(34), "&quot;")
+
+
+def _workbook_xml(names: list[str], filters: list[tuple[str, str]]) -> str:
     sheets = "".join(
-        f'<sheet name="{_escape([name])[0].replace(chr(34), "&quot;")}" sheetId="{i}" r:id="rId{i}"/>'
-        for i, name in enumerate(names, start=1)
+        f'<sheet name="{_quoted(name)}" sheetId="{i}" r:id="rId{i}"/>' for i, name in enumerate(names, start=1)
     )
+    # Excel keeps a filter's range in this hidden name too; LibreOffice needs it to show the buttons.
+    defined = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+        f"&apos;{_quoted(name).replace(chr(39), chr(39) * 2)}&apos;!$A$1:{_absolute(last)}"
+        "</definedName>"
+        for i, (name, last) in enumerate(filters)
+    )
+    names_xml = f"<definedNames>{defined}</definedNames>" if defined else ""
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f"<sheets>{sheets}</sheets></workbook>"
+        f"<sheets>{sheets}</sheets>{names_xml}</workbook>"
     )
 
 
@@ -213,7 +260,8 @@ def _cells(column: Column, strings: _SharedStrings, before: str = "", after: str
     """Per row, the cell's XML: each distinct value rendered once (with `before`/`after`
     row tags glued on), then picked by code."""
     if column.numeric:
-        xml = [f"<c><v>{float(v)!r}</v></c>" for v in column.values]
+        style = f' s="{STYLES[column.style]}"' if column.style else ""
+        xml = [f"<c{style}><v>{float(v)!r}</v></c>" for v in column.values]
     elif len(column.values) * 2 > len(column.codes):
         # Mostly distinct text (times): inline strings, a shared table would only grow.
         escaped = _escape(list(column.values))
@@ -227,16 +275,23 @@ def _cells(column: Column, strings: _SharedStrings, before: str = "", after: str
     return np.array(xml, dtype=object)[column.codes]
 
 
-def _write_sheet(handle, cols: Sequence[Column], strings: _SharedStrings) -> None:
+def _write_sheet(handle, cols: Sequence[Column], strings: _SharedStrings, *, autofilter: bool) -> None:
     rows = len(cols[0]) if cols else 0
-    last = f"{column_letter(max(len(cols) - 1, 0))}{rows + 1}"
+    last = _last_cell(cols)
+    widths = "".join(
+        f'<col min="{j}" max="{j}" width="{c.width:g}" customWidth="1"/>'
+        for j, c in enumerate(cols, start=1)
+        if c.width
+    )
     handle.write(
         (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             f'<dimension ref="A1:{last}"/>'
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-            'state="frozen"/></sheetView></sheetViews><sheetData>'
+            'state="frozen"/></sheetView></sheetViews>'
+            + (f"<cols>{widths}</cols>" if widths else "")
+            + "<sheetData>"
         ).encode()
     )
     header_ids = strings.ids([c.name for c in cols])
@@ -260,4 +315,7 @@ def _write_sheet(handle, cols: Sequence[Column], strings: _SharedStrings) -> Non
             pending = writer.submit(handle.write, data)
         if pending is not None:
             pending.result()
-    handle.write(b"</sheetData></worksheet>")
+    handle.write(b"</sheetData>")
+    if autofilter:
+        handle.write(f'<autoFilter ref="A1:{last}"/>'.encode())
+    handle.write(b"</worksheet>")
