@@ -116,3 +116,44 @@ def test_shipped_sample_campaign_is_valid() -> None:
     campaign = load_campaign(REPO / "campaign.yaml")
     assert campaign.module_ids == list(AREAS)
     assert campaign.home_page.startswith("https://")
+
+
+def test_aliases_map_campaign_names_to_roster_names(tmp_path: Path) -> None:
+    """Does an alias let a campaign say "Sales" for the roster's 销售部, and is a name nobody
+    on the roster has reported with its line, and an alias given to two departments refused?"""
+    path = tmp_path / "campaign.yaml"
+    path.write_text(
+        "aliases:\n"
+        "  departments:\n"
+        "    销售部: [Sales]\n"
+        "campaigns:\n"
+        "  - id: c1\n"
+        "    title: {zh: 培训, en: Training}\n"
+        "    open_date: 2026-01-01\n"
+        "    audience: {departments: [Sales, Legal]}\n"
+        "    modules: [customer_contact]\n",
+        encoding="utf-8",
+    )
+    campaign = load_campaign(path)
+    assert [a.module_id for a in campaign.assignments_for({"department": "销售部", "role": "x"})] == ["customer_contact"]
+    assert campaign.assignments_for({"department": "Sales", "role": "x"}) == []
+    problems = campaign.unknown_audience({"销售部", "法务部"}, {"x"})
+    assert [str(p) for p in problems] == [
+        f"{path}:8: campaign c1: department 'Legal' is not on the roster, so nobody is assigned through it "
+        "(roster departments: 法务部, 销售部); write the roster's name or map it under aliases: departments:"
+    ]
+    assert campaign.unknown_audience({"法务部"}, set())[0].message.startswith(
+        "campaign c1: department 'Sales' (alias of '销售部') is not on the roster"
+    )
+    path.write_text(
+        "aliases:\n  departments:\n    销售部: [Sales]\n    市场部: [Sales]\ncampaigns: []\n", encoding="utf-8"
+    )
+    with pytest.raises(ContentError, match="alias 'Sales' names two departments: 销售部 and 市场部"):
+        load_campaign(path)
+
+
+def test_shipped_sample_campaign_uses_roster_style_names() -> None:
+    """Does the sample campaign give customer_contact to a 销售部 employee (not 'Sales' only)?"""
+    campaign = load_campaign(REPO / "campaign.yaml")
+    plan = campaign.assignments_for({"department": "销售部", "role": "职员"})
+    assert "customer_contact" in [a.module_id for a in plan]

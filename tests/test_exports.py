@@ -464,3 +464,37 @@ def test_libreoffice_opens_both_files_right(records: pd.DataFrame, tmp_path: Pat
     assert by_id[("E002", "账号安全")]["截止日期"] == "2026-03-31"
     assert by_id[("E002", "账号安全")]["得分率"] == "25.0%"
     assert by_id[("E001", "账号安全")]["通过时间 (UTC)"] == "2026-01-10 09:00"
+
+
+def test_cli_names_campaign_departments_nobody_has(course: tuple[Path, Path], tmp_path: Path) -> None:
+    """A campaign for department 销售部 while the roster says Sales: does `records export` name the
+    department and its line instead of silently leaving everyone not assigned, and does an alias fix it?"""
+    campaign = tmp_path / "campaign.yaml"
+    body = (
+        "campaigns:\n"
+        "  - id: sales\n"
+        "    title: {zh: 销售培训, en: Sales}\n"
+        "    open_date: 2025-01-01\n"
+        "    audience:\n"
+        "      departments: [销售部]\n"
+        "      roles: [Relationship Manager]\n"
+        "    modules: [account_security]\n"
+    )
+    campaign.write_text(body, encoding="utf-8")
+    common = ["--root", str(DATA / "valid"), "--course-dir", str(course[0]), "--campaign", str(campaign)]
+    out = tmp_path / "r.csv"
+    result = CliRunner().invoke(main, ["records", "export", "--format", "csv", "--out", str(out), *common])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {campaign}:6: campaign sales: department '销售部' is not on the roster" in result.stderr
+    assert "roster departments: Legal, Sales" in result.stderr
+    assert f"{campaign}:7: campaign sales: role 'Relationship Manager' is not on the roster" in result.stderr
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        assert {r["employee_id"]: r["status"] for r in csv.DictReader(handle)}["E001"] == "not_assigned"
+
+    campaign.write_text("aliases:\n  departments:\n    Sales: [销售部]\n" + body, encoding="utf-8")
+    result = CliRunner().invoke(main, ["records", "export", "--format", "csv", "--out", str(out), *common])
+    assert result.exit_code == 0, result.output
+    assert "销售部" not in result.stderr and "'Relationship Manager' is not on the roster" in result.stderr
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        statuses = {r["employee_id"]: r["status"] for r in csv.DictReader(handle)}
+    assert statuses["E001"] != "not_assigned" and statuses["E003"] == "not_assigned"

@@ -161,7 +161,14 @@ def records_export(fmt: str, out: Path, lang: str, root, course_dir, db, campaig
         )
     except exports.ExportError as exc:
         raise click.ClickException(str(exc)) from exc
+    _warn_audience(book)
     click.echo(f"wrote {len(book.records)} records as of {book.as_of} to {out}")
+
+
+def _warn_audience(book) -> None:
+    # A campaign naming "Sales" for a roster's 销售部 assigns nobody: say so, by name (issue 14).
+    for problem in book.audience_problems():
+        click.echo(f"warning: {problem}", err=True)
 
 
 @records.command("show")
@@ -174,6 +181,7 @@ def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> Non
     from .records import rollup as R
 
     book = _record_book(course_dir, db, root, campaign, as_of)
+    _warn_audience(book)
     try:
         mine = R.employee_records(book.records, employee_id)
     except KeyError as exc:

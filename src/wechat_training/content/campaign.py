@@ -42,6 +42,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import located_yaml
+from .audience import Aliases, AudienceName, alias_table, audience_names, unknown_audience
 from .problems import ContentError, Problem, display_path
 from .schema import AREAS, Area, Text
 
@@ -119,6 +120,9 @@ class CampaignFile(_Strict):
     )
     campaigns: list[CampaignEntry] = Field(default_factory=list, description="Campaign entries.")
     exemptions: list[Exemption] = Field(default_factory=list, description="Approved exemptions.")
+    aliases: Aliases = Field(
+        default_factory=Aliases, description="Other names for roster departments and roles used in audiences."
+    )
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,12 @@ class Campaign:
     home_page: str = DEFAULT_HOME_PAGE
     #: True for the built-in default (no campaign file): all modules, everyone, no dates.
     is_default: bool = False
+    #: Every department and role the audiences name (see `unknown_audience`).
+    audience_names: tuple[AudienceName, ...] = ()
+
+    def unknown_audience(self, departments: set[str], roles: set[str]) -> list[Problem]:
+        """Departments and roles the audiences name that no one on the roster has (see `audience`)."""
+        return unknown_audience(self.audience_names, departments, roles)
 
     @classmethod
     def default(cls, modules: tuple[str, ...] = AREAS) -> Campaign:
@@ -236,6 +246,7 @@ def load_campaign(path: Path | str) -> Campaign:
     entries: list[tuple[CampaignEntry, str, int]] = []
     exemptions: list[Exemption] = []
     home_pages: list[tuple[str, str, int]] = []
+    names: list[AudienceName] = []
     for file in files:
         shown = display_path(file, base) if path.is_dir() else str(path)
         if not file.is_file():
@@ -251,8 +262,14 @@ def load_campaign(path: Path | str) -> Campaign:
             continue
         if "home_page" in (doc.data or {}):
             home_pages.append((parsed.home_page, shown, doc.line_of(("home_page",))))
+        aliases = alias_table(parsed.aliases, shown, doc, problems)
         for i, entry in enumerate(parsed.campaigns):
+            resolved, named = audience_names(
+                entry.id, entry.audience, aliases, shown, doc, ("campaigns", i, "audience")
+            )
+            entry = entry.model_copy(update={"audience": entry.audience.model_copy(update=resolved)})
             entries.append((entry, shown, doc.line_of(("campaigns", i, "id"))))
+            names.extend(named)
         for i, exemption in enumerate(parsed.exemptions):
             exemptions.append(exemption)
             _check_exemption(exemption, shown, doc.line_of(("exemptions", i)), problems)
@@ -275,6 +292,7 @@ def load_campaign(path: Path | str) -> Campaign:
         entries=tuple(e for e, _, _ in entries),
         exemptions=tuple(exemptions),
         home_page=home_pages[0][0] if home_pages else DEFAULT_HOME_PAGE,
+        audience_names=tuple(names),
     )
 
 

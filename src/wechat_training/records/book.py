@@ -19,6 +19,7 @@ import pandas as pd
 from ..assessment.gradebook import ATTEMPT_COLUMNS
 from ..content.campaign import Campaign, campaign_for
 from ..content.catalog import Catalog, load_catalog
+from ..content.problems import Problem
 from . import rollup as R
 
 
@@ -34,6 +35,12 @@ class RecordBook:
     def module_titles(self) -> dict[str, dict[str, str]]:
         """Module titles as xAPI language maps."""
         return {m.id: {"zh-CN": m.title.zh, "en-US": m.title.en} for m in self.catalog.modules.values()}
+
+    def audience_problems(self) -> list[Problem]:
+        """Campaign departments and roles nobody on the roster has (so nobody is assigned
+        through them), each with its campaign file and line."""
+        on_roster = self.records[self.records[R.NOTE] != R.NOT_ON_ROSTER]
+        return self.campaign.unknown_audience(set(on_roster[R.DEPARTMENT]), set(on_roster[R.ROLE]))
 
 
 def open_record_book(

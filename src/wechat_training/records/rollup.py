@@ -99,7 +99,7 @@ COMPLETION_RATE = "completion_rate"
 SUMMARY_COLUMNS = [DEPARTMENT, ASSIGNED, PASSED, OVERDUE, EXPIRED, EXEMPT, COMPLETION_RATE]
 
 _EMPLOYEE_COLUMNS = [EMPLOYEE_ID, NAME, DEPARTMENT, ROLE, EMAIL, MANAGER, "hire_date"]
-_NOT_ON_ROSTER = "not on the roster"
+NOT_ON_ROSTER = "not on the roster"  #: the note of a record whose employee is not on the roster
 
 
 def end_of_day(day: date) -> pd.Timestamp:
@@ -193,7 +193,7 @@ def build_records(
     changed = has_pass & stale
     notes[changed] = ["rule changed since the pass: " + r for r in stale_rules[changed]]
     notes[exempt] = exempt_note[exempt]
-    notes[people["_off_roster"].to_numpy(dtype=bool)[person]] = _NOT_ON_ROSTER
+    notes[people["_off_roster"].to_numpy(dtype=bool)[person]] = NOT_ON_ROSTER
     grid[NOTE] = notes
     return grid[RECORD_COLUMNS]
 
