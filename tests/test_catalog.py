@@ -150,3 +150,38 @@ def test_shipped_chinese_text_is_our_own_words(shipped):
             if hits:
                 copied.append(f"{ident}: {hits[0]}")
     assert not copied, "copied from a seed: " + "; ".join(copied)
+
+
+def _doc_examples(kind: str) -> list[dict]:
+    import yaml
+
+    text = (REPO / "docs" / "content-format.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.S)]
+    return [item for b in blocks if isinstance(b, dict) and kind in b for item in b[kind]]
+
+
+def test_docs_examples_are_valid_content():
+    """Do the rule and question examples in docs/content-format.md pass the schema as written
+    (the scenario example once split a text at an unquoted comma)?"""
+    from wechat_training.content.schema import Question, Rule
+
+    rules, questions = _doc_examples("rules"), _doc_examples("questions")
+    assert rules and questions
+    for rule in rules:
+        Rule.model_validate(rule)
+    for question in questions:
+        Question.model_validate(question)
+    assert any(q["type"] == "scenario" for q in questions)
+
+
+def test_shipped_sources_declare_the_seed_policies(shipped):
+    """Does the repository's sources.yaml declare exactly the seed policies on disk, each with a title?"""
+    from wechat_training.content.sources import SEED_DOCUMENTS, load_sources
+
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed policies not found at {SEEDS}")
+    problems = []
+    declared = load_sources(REPO, problems)
+    assert not problems and declared.declared_in == "sources.yaml"
+    assert declared.files == {p.name for p in SEEDS.glob("*.txt")} == {d.file for d in SEED_DOCUMENTS}
+    assert all(d.title.zh and d.title.en for d in declared.documents)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from . import located_yaml
 from .problems import ContentError, Problem, display_path
 from .schema import AREAS, Module, Question, Rule, Severity
+from .sources import Sources, load_sources
 
 RULES_DIR = "rules"
 QUESTIONS_DIR = "quizzes/questions"
@@ -28,7 +29,6 @@ MODULES_DIR = "quizzes/modules"
 
 MIN_QUESTIONS_PER_RULE = 2
 SCENARIO_MESSAGES = (2, 6)
-SEED_FILE_PATTERN = r"^\d{3}_[0-9a-f]{16}\.txt$"
 
 
 @dataclass(frozen=True)
@@ -117,13 +117,15 @@ def area_prefix(area: str) -> str:
 
 @dataclass
 class _Item:
-    """One validated item and where it was written."""
+    """One validated item and where it was written (`broken`: it failed its schema and
+    `model` is a `_Raw` view of what was written)."""
 
     model: Any
     path: str
     line: int
     doc: located_yaml.LocatedDocument
     loc: tuple[Any, ...]
+    broken: bool = False
 
     def line_of(self, *sub: Any) -> int:
         return self.doc.line_of(self.loc + sub)
@@ -136,7 +138,6 @@ class _Loader:
         #: Ids of items that failed to parse or validate: references to them are
         #: not reported again, and coverage counts are skipped (they would cascade).
         self.broken_ids: set[str] = set()
-        self.incomplete = False
         self.unparsed_file = False
 
     def unknown(self, ident: str, known: dict[str, _Item]) -> bool:
@@ -158,12 +159,12 @@ class _Loader:
                 doc = located_yaml.load(path, shown)
             except located_yaml.YamlSyntaxError as exc:
                 self.problems.append(exc.problem)
-                self.incomplete = self.unparsed_file = True
+                self.unparsed_file = True
                 continue
             if not isinstance(doc.data, dict) or set(doc.data) != {top_key}:
                 found = sorted(doc.data) if isinstance(doc.data, dict) else type(doc.data).__name__
                 self.report(shown, doc.line_of(()), f"expected one top-level key '{top_key}', found {found}")
-                self.incomplete = self.unparsed_file = True
+                self.unparsed_file = True
                 continue
             raw = doc.data[top_key]
             entries = raw if many else [raw]
@@ -184,14 +185,63 @@ class _Loader:
         try:
             obj = model.model_validate(entry)
         except ValidationError as exc:
-            self.incomplete = True
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                 self.broken_ids.add(entry["id"])
             for err in exc.errors():
                 where = loc + tuple(err["loc"])
-                self.report(doc.path, doc.line_of(where), f"{label}: {_describe(err)}")
-            return None
+                self.report(doc.path, doc.line_of(where), f"{label}: {_describe(err)}{doc.quoting_hint(where)}")
+            # The cross checks still look at what was written, so one bad value (a chat
+            # role) does not hide the item's other problems (issue 14).
+            if not isinstance(entry, dict):
+                return None
+            return _Item(_Raw(entry), doc.path, doc.line_of(loc), doc, loc, broken=True)
         return _Item(obj, doc.path, doc.line_of(loc), doc, loc)
+
+
+#: What a missing key of a broken item reads as in the cross checks.
+_RAW_DEFAULTS: dict[str, Any] = {
+    "rules": [],
+    "fixed": [],
+    "red_line_questions": [],
+    "source": [],
+    "conflicts": [],
+    "correct": False,
+    "kind": "seed",
+    "count": 0,
+}
+
+
+class _Raw:
+    """Attribute view of a mapping that failed its schema: `raw.choices[0].correct` reads
+    what the YAML says (or a neutral default), so the cross checks can run on it."""
+
+    def __init__(self, data: dict[str, Any]):
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "draw" and not isinstance(self._data.get("draw"), dict):
+            return _Raw({})
+        return _wrap(self._data.get(name, _RAW_DEFAULTS.get(name)))
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _Raw(value)
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    return value
+
+
+def _checked(check, loader: "_Loader", item: _Item, *args: Any) -> None:
+    """Run a cross check; on a broken item, a value of the wrong type just ends it
+    (the schema error is already reported)."""
+    if not item.broken:
+        check(loader, item, *args)
+        return
+    try:
+        check(loader, item, *args)
+    except (TypeError, AttributeError, ValueError, KeyError):
+        pass
 
 
 def _label(model: type[BaseModel], entry: Any) -> str:
@@ -226,13 +276,14 @@ def load_catalog(root: Path | str) -> Catalog:
     questions = _unique(loader, question_items, "question")
     modules = _unique(loader, module_items, "module")
 
+    declared = load_sources(root, loader.problems)
     for item in rule_items:
-        _check_rule(loader, item)
+        _checked(_check_rule, loader, item, declared)
     for item in question_items:
-        _check_question(loader, item, rules)
+        _checked(_check_question, loader, item, rules)
     for item in module_items:
-        _check_module(loader, item, questions, rules)
-    if not loader.incomplete:
+        _checked(_check_module, loader, item, questions, rules)
+    if not loader.unparsed_file:
         _check_coverage(loader, rules, question_items, module_items, rule_items)
     if not rules and not loader.problems:
         loader.report(RULES_DIR, 0, "no rules found: add rules/<area>.yaml (see docs/content-format.md)")
@@ -251,6 +302,8 @@ def _unique(loader: _Loader, items: list[_Item], kind: str) -> dict[str, _Item]:
     seen: dict[str, _Item] = {}
     for item in items:
         ident = item.model.id
+        if not isinstance(ident, str):
+            continue
         if ident in seen:
             first = seen[ident]
             loader.report(
@@ -263,20 +316,20 @@ def _unique(loader: _Loader, items: list[_Item], kind: str) -> dict[str, _Item]:
     return seen
 
 
-def _check_rule(loader: _Loader, item: _Item) -> None:
-    import re
-
+def _check_rule(loader: _Loader, item: _Item, declared: Sources) -> None:
     rule: Rule = item.model
     stem = Path(item.path).stem
     if stem in AREAS and stem != rule.area:
         loader.report(item.path, item.line_of("area"), f"rule {rule.id}: area {rule.area} but the file is {stem}.yaml")
+    # Membership in the declared list, not a file-name shape: a company cites 员工手册2026.docx
+    # once it lists it in sources.yaml, and an invented 009_....txt is refused (issue 14).
     for i, source in enumerate(rule.source):
-        if source.kind == "seed" and not re.match(SEED_FILE_PATTERN, source.file):
-            loader.report(
-                item.path,
-                item.line_of("source", i, "file"),
-                f"rule {rule.id}: source file '{source.file}' is not a seed file name (like 000_0cd102e73d5ed378.txt)",
-            )
+        if source.kind == "seed" and source.file and source.file not in declared.files:
+            loader.report(item.path, item.line_of("source", i, "file"), f"rule {rule.id}: {declared.unknown(source.file)}")
+        for j, conflict in enumerate(source.conflicts or []):
+            if conflict.file and conflict.file not in declared.files:
+                line = item.line_of("source", i, "conflicts", j, "file")
+                loader.report(item.path, line, f"rule {rule.id}: conflict {declared.unknown(conflict.file)}")
 
 
 def _check_question(loader: _Loader, item: _Item, rules: dict[str, _Item]) -> None:
@@ -343,7 +396,7 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
     else:
         pool = [q for q in questions if q.startswith(prefix) and q not in m.fixed]
     available = len(set(pool))
-    if m.draw.count > available and not loader.incomplete:
+    if m.draw.count > available and not loader.unparsed_file:
         report(
             item.line_of("draw", "count"),
             f"draw.count is {m.draw.count} but only {available} questions are in the pool",
@@ -354,7 +407,7 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
                 item.line_of("red_line_questions", i),
                 f"red-line question {qid} must also be in 'fixed' so everyone is asked it",
             )
-        if qid in questions and not loader.incomplete:
+        if qid in questions and not loader.unparsed_file:
             cited = questions[qid].model.rules
             if not any(r in rules and rules[r].model.severity == Severity.red_line for r in cited):
                 report(item.line_of("red_line_questions", i), f"red-line question {qid} cites no red_line rule")
@@ -373,8 +426,10 @@ def _check_coverage(
     for item in question_items:
         for rid in set(item.model.rules):
             tested[rid] += 1
+    # A rule that failed its schema is reported already: its coverage would only repeat that.
+    rule_items = [i for i in rule_items if not i.broken]
     for rid, item in rules.items():
-        if tested[rid] < MIN_QUESTIONS_PER_RULE:
+        if not item.broken and tested[rid] < MIN_QUESTIONS_PER_RULE:
             loader.report(
                 item.path,
                 item.line_of("id"),
