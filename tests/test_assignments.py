@@ -94,3 +94,17 @@ def test_cli_build_writes_every_module(tmp_path):
     path = tmp_path / "source" / MODULE / f"{MODULE}.ipynb"
     assert f"wrote {path}" in result.output
     assert nbformat.read(path, as_version=4).metadata["wechat_training"]["module"] == MODULE
+
+
+def test_cli_build_writes_beside_the_root_it_is_given(tmp_path):
+    """Without --notebooks-dir / --course-dir, does `build --root DIR` write DIR/notebooks and
+    DIR/grading/source (not into the kit's own folders)?"""
+    import shutil
+
+    content = tmp_path / "company"
+    shutil.copytree(VALID, content)
+    result = CliRunner().invoke(main, ["build", "--root", str(content)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (content / "notebooks").iterdir()) == ["account_security.ipynb", "portal.ipynb"]
+    assert (content / "grading" / "source" / MODULE / f"{MODULE}.ipynb").is_file()
+    assert str(content) in result.output and "/work/main" not in result.output

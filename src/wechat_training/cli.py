@@ -294,7 +294,7 @@ def _course_dir(course_dir: Path | None, root: Path | None = None) -> Path:
     "--notebooks-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where the learner notebooks go (default: notebooks/ of the kit).",
+    help="Where the learner notebooks go (default: notebooks/ beside the content, see --root).",
 )
 def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None) -> None:
     """Build from the catalogue: learner notebooks (notebooks/) and nbgrader source
