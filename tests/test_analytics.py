@@ -1,4 +1,4 @@
-"""Aggregates for HR: per-rule miss rates by department, completion, trend; small groups hidden."""
+"""Aggregates for HR: per-rule miss rates by department (small groups hidden), completion, trend."""
 
 from __future__ import annotations
 
@@ -42,8 +42,20 @@ def test_rule_miss_rates_by_department_hide_small_groups() -> None:
     assert list(legal[A.MISS_RATE]) == [1.0]
 
 
-def test_completion_by_department_hides_small_departments() -> None:
-    """Does completion by department leave out departments with fewer people than the minimum, and say how many?"""
+def test_rule_misses_leave_out_rules_nobody_missed() -> None:
+    """Does "rules missed most" list only rules someone missed (no 0 % padding rows), and count
+    the departments whose answers are hidden?"""
+    rows = [(f"S{i}", "ACC-001", i != 1) for i in range(1, 6)]  # 1 of 5 missed ACC-001
+    rows += [(f"S{i}", "ACC-002", True) for i in range(1, 6)]  # nobody missed ACC-002
+    rows += [("L1", "ACC-001", False)]
+    rates = A.rule_miss_rates(_answers(rows), PEOPLE)
+    assert list(rates[A.RULE_ID]) == ["ACC-001"] and list(rates[A.MISS_RATE]) == [0.2]
+    assert A.hidden_rule_groups(_answers(rows), PEOPLE) == 1  # Legal: 1 person answered
+
+
+def test_completion_by_department_shows_every_department() -> None:
+    """Is completion shown for every department, small ones too (status is HR's record by name;
+    only answers are hidden below the minimum group)?"""
     frame = attempts(
         [
             attempt("S1", "account_security", "2026-01-10T09:00", 4),
@@ -51,15 +63,15 @@ def test_completion_by_department_hides_small_departments() -> None:
         ]
     )
     records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-03-01"))
-    shown = A.completion_by_department(records)
-    assert list(shown[R.DEPARTMENT]) == ["Sales"]
-    assert shown.iloc[0][A.PEOPLE] == 5 and shown.iloc[0][R.COMPLETION_RATE] == pytest.approx(0.2)
-    assert A.hidden_departments(records) == 1
-    assert list(A.completion_by_department(records, min_group=1)[R.DEPARTMENT]) == ["Legal", "Sales"]
+    shown = A.completion_by_department(records).set_index(R.DEPARTMENT)
+    assert list(shown.index) == ["Legal", "Sales"]
+    assert shown.loc["Sales", A.PEOPLE] == 5 and shown.loc["Sales", R.COMPLETION_RATE] == pytest.approx(0.2)
+    assert shown.loc["Legal", A.PEOPLE] == 2 and shown.loc["Legal", R.COMPLETION_RATE] == pytest.approx(0.5)
 
 
 def test_trend_counts_passes_per_day_cumulatively() -> None:
-    """Does the trend give, per day with a pass, the share of assigned modules passed by then?"""
+    """Does the trend start at 0 on the opening day, give per day with a pass the share of
+    assigned modules passed by then, and run on to the as-of day (a line, even with one pass day)?"""
     frame = attempts(
         [
             attempt("S1", "account_security", "2026-01-10T09:00", 4),
@@ -69,10 +81,12 @@ def test_trend_counts_passes_per_day_cumulatively() -> None:
         ]
     )
     records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-03-01"))
-    trend = A.completion_trend(records)
-    assert list(trend[A.DAY]) == [day("2026-01-10"), day("2026-01-12")]
-    assert list(trend[R.PASSED]) == [2, 3]
-    assert list(trend[A.PASSED_SHARE]) == [pytest.approx(2 / 7, abs=1e-4), pytest.approx(3 / 7, abs=1e-4)]
+    trend = A.completion_trend(records, as_of=day("2026-03-01"))
+    assert list(trend[A.DAY]) == [day("2025-01-01"), day("2026-01-10"), day("2026-01-12"), day("2026-03-01")]
+    assert list(trend[R.PASSED]) == [0, 2, 3, 3]
+    assert list(trend[A.PASSED_SHARE]) == [0, pytest.approx(2 / 7, abs=1e-4)] + [pytest.approx(3 / 7, abs=1e-4)] * 2
+    one_day = R.build_records(PEOPLE, frame[:1], CAMPAIGN, modules=["account_security"], as_of=day("2026-01-10"))
+    assert len(A.completion_trend(one_day, as_of=day("2026-01-10"))) == 2
 
 
 def test_overdue_list_is_by_person() -> None:

@@ -36,7 +36,7 @@ campaigns:
     audience: {everyone: true}
     modules: [account_security]
 """
-#: Sales 6 people, Legal 5, Finance 2 (below the minimum group of 5: hidden from aggregates).
+#: Sales 6 people, Legal 5, Finance 2 (below the minimum group of 5: its answers are hidden).
 PEOPLE = (
     [(f"S{i:02d}", f"销售{i}号", "Sales") for i in range(1, 7)]
     + [(f"L{i:02d}", f"Legal Person {i}", "Legal") for i in range(1, 6)]
@@ -77,7 +77,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                 "department": d,
                 "role": "Staff",
                 "email": "",
-                "manager": "M01",
+                "manager": "S01",
                 "hire_date": None,
             }
             for e, n, d in PEOPLE
@@ -177,14 +177,17 @@ def page(voila: str) -> Iterator:
 
 
 def test_completion_by_department_matches_records(page, expected) -> None:
-    """Do the completion table and chart show each department's figures from the records, hiding Finance (2 people)?"""
+    """Do the completion table and chart show every department's figures from the records,
+    Finance (2 people) too, with Chinese headings first and English beside them?"""
     assert page.inner_text("#as-of") == str(AS_OF)
     assert "object at 0x" not in page.inner_text("body")  # no stray repr under the widgets
+    assert "人力资源看板" in page.inner_text("h1") and "HR dashboard" in page.inner_text("h1")
+    assert page.inner_text("#completion tr th >> nth=0").startswith("部门")
     want = A.completion_by_department(expected.records).set_index(R.DEPARTMENT)
-    assert sorted(want.index) == ["Legal", "Sales"]
+    assert sorted(want.index) == ["Finance", "Legal", "Sales"]
     rows = page.query_selector_all("#completion tr[data-department]")
     shown = {r.get_attribute("data-department"): [c.inner_text() for c in r.query_selector_all("td")] for r in rows}
-    assert set(shown) == {"Legal", "Sales"}
+    assert set(shown) == {"Finance", "Legal", "Sales"}
     for dept, cells in shown.items():
         w = want.loc[dept]
         assert [int(c) for c in cells[1:7]] == [
@@ -201,7 +204,7 @@ def test_completion_by_department_matches_records(page, expected) -> None:
         b.get_attribute("data-label"): float(b.get_attribute("data-value"))
         for b in page.query_selector_all("#completion-chart rect.bar")
     }
-    assert bars == pytest.approx({"Sales": 0.5, "Legal": 0.6})
+    assert bars == pytest.approx({"Sales": 0.5, "Legal": 0.6, "Finance": 0.5})
 
 
 def test_overdue_list_names_everyone_overdue(page, expected) -> None:
@@ -210,11 +213,18 @@ def test_overdue_list_names_everyone_overdue(page, expected) -> None:
     shown = sorted(r.get_attribute("data-employee") for r in rows)
     want = sorted(expected.records.loc[expected.records[R.STATUS] == R.OVERDUE, R.EMPLOYEE_ID])
     assert shown == want == ["F02", "L03", "L05", "S03", "S05", "S06"]
+    cells = page.query_selector("#overdue tr[data-employee='S03']").query_selector_all("td")
+    assert cells[3].inner_text() == "销售1号"  # the manager's name, not the id S01
+    assert cells[4].inner_text() == "账号安全"  # the module's title, not its id
 
 
 def test_trend_and_rule_misses(page, expected) -> None:
-    """Does the trend end at the overall pass share, and do the rule miss rates match the answers, per department?"""
+    """Is the trend a line from 0 on the opening day to the overall pass share on the as-of day,
+    and do the rule miss rates match the answers, per department, with no 0 % rows?"""
     points = page.query_selector_all("#trend-chart circle.point")
+    assert len(points) > 2
+    assert points[0].get_attribute("data-label") == "2026-01-05" and float(points[0].get_attribute("data-value")) == 0
+    assert points[-1].get_attribute("data-label") == str(AS_OF)
     last = float(points[-1].get_attribute("data-value"))
     assert last == pytest.approx(7 / 13, abs=1e-4)  # 7 of 13 people passed
     employees = expected.records[[R.EMPLOYEE_ID, R.DEPARTMENT]].drop_duplicates()
@@ -224,7 +234,9 @@ def test_trend_and_rule_misses(page, expected) -> None:
         (r.get_attribute("data-department"), r.get_attribute("data-rule")): float(r.get_attribute("data-miss-rate"))
         for r in rows
     }
-    assert got and {d for d, _ in got} <= {"Legal", "Sales"}
+    assert got and {d for d, _ in got} <= {"Legal", "Sales"}  # Finance: 1 person answered, hidden
+    assert all(rate > 0 for rate in got.values())
+    assert "未显示" in page.inner_text("#privacy-note")
     for key, rate in got.items():
         assert rate == pytest.approx(want.loc[key, A.MISS_RATE])
 
@@ -242,3 +254,27 @@ def test_export_button_downloads_the_records(page, expected) -> None:
     assert {r["employee_id"]: r["status"] for r in rows} == dict(
         zip(expected.records[R.EMPLOYEE_ID], expected.records[R.STATUS], strict=True)
     )
+
+
+def test_without_settings_the_dashboard_says_what_is_missing_and_creates_nothing(tmp_path, monkeypatch) -> None:
+    """Run the real dashboard notebook with no course directory or database set: does it name
+    the missing variables and the gradebook it looked for, and leave no gradebook behind?"""
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    content = tmp_path / "content"
+    shutil.copytree(DATA / "valid", content)
+    for name in ("WECHAT_TRAINING_COURSE_DIR", "WECHAT_TRAINING_DB", "WECHAT_TRAINING_CAMPAIGN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WECHAT_TRAINING_ROOT", str(content))
+    nb = nbformat.read(REPO / "notebooks" / "hr_dashboard.ipynb", as_version=4)
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "No gradebook to read" in html and "没有可读取的成绩库" in html
+    assert "WECHAT_TRAINING_COURSE_DIR" in html and "WECHAT_TRAINING_DB" in html
+    assert "<code>WECHAT_TRAINING_ROOT</code>" not in html  # it is set
+    assert str(content / "grading" / "gradebook.db") in html
+    assert not (content / "grading").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content"]

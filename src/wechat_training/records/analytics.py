@@ -1,11 +1,17 @@
 """Aggregate views of the records for HR and trainers: frames in, frames out.
 
-Every aggregate over people hides groups smaller than `min_group` (default 5):
-with fewer people, a rate shows what one person did ("the only analyst in
-Legal missed ACC-003"), which is not what an aggregate is for.
+The privacy rule, one for every view (issue 14): what people *answered* is
+assessment detail and is shown only for groups of at least `min_group` people
+(default 5): with fewer, a miss rate shows what one person got wrong ("the only
+analyst in Legal missed ACC-003"). Training *status* (passed, overdue) is the
+HR record itself: HR sees it by name in the overdue list and the exports, so
+completion by department is shown for every department, however small; hiding
+it would protect nothing.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pandas as pd
 
@@ -24,22 +30,23 @@ PASSED_SHARE = "passed_share"
 HIDDEN_GROUPS = "hidden_groups"
 
 
-def completion_by_department(records: pd.DataFrame, min_group: int = DEFAULT_MIN_GROUP) -> pd.DataFrame:
-    """`records.department_summary` plus the number of people, departments with fewer
-    than `min_group` people assigned anything left out."""
+def completion_by_department(records: pd.DataFrame) -> pd.DataFrame:
+    """`records.department_summary` plus the number of people assigned something, every
+    department (status is shown by name to HR anyway: see the module docstring)."""
     summary = R.department_summary(records)
     mandatory = records[records[R.MANDATORY] & ~records[R.STATUS].isin([R.NOT_ASSIGNED, R.EXEMPT])]
     people = mandatory.groupby(R.DEPARTMENT)[R.EMPLOYEE_ID].nunique().rename(PEOPLE)
     summary = summary.merge(people, left_on=R.DEPARTMENT, right_index=True, how="left")
     summary[PEOPLE] = summary[PEOPLE].fillna(0).astype(int)
-    shown = summary[summary[PEOPLE] >= min_group]
-    return shown[[R.DEPARTMENT, PEOPLE, *R.SUMMARY_COLUMNS[1:]]].reset_index(drop=True)
+    return summary[[R.DEPARTMENT, PEOPLE, *R.SUMMARY_COLUMNS[1:]]].reset_index(drop=True)
 
 
-def hidden_departments(records: pd.DataFrame, min_group: int = DEFAULT_MIN_GROUP) -> int:
-    """How many departments `completion_by_department` leaves out (to say so on screen)."""
-    mandatory = records[records[R.MANDATORY] & ~records[R.STATUS].isin([R.NOT_ASSIGNED, R.EXEMPT])]
-    people = mandatory.groupby(R.DEPARTMENT)[R.EMPLOYEE_ID].nunique()
+def hidden_rule_groups(answers: pd.DataFrame, employees: pd.DataFrame, min_group: int = DEFAULT_MIN_GROUP) -> int:
+    """How many departments with answers have fewer than `min_group` people who answered
+    (their miss rates are hidden; said on screen)."""
+    departments = employees[[R.EMPLOYEE_ID, R.DEPARTMENT]].drop_duplicates(R.EMPLOYEE_ID)
+    frame = answers.merge(departments, on=R.EMPLOYEE_ID, how="left")
+    people = frame.groupby(R.DEPARTMENT)[R.EMPLOYEE_ID].nunique()
     return int((people < min_group).sum())
 
 
@@ -57,7 +64,8 @@ def rule_miss_rates(
 ) -> pd.DataFrame:
     """Per department and rule: people who answered a question on it, answers, misses and
     miss rate, worst first within each department. Cells with fewer than `min_group`
-    people are left out. `answers` is `gradebook.Frames.answers` (one row per question
+    people are left out, and so are rules nobody missed (a list of rules missed most
+    padded with 0 % rows says nothing). `answers` is `gradebook.Frames.answers` (one row per question
     and rule), `employees` the roster (for departments)."""
     departments = employees[[R.EMPLOYEE_ID, R.DEPARTMENT]].drop_duplicates(R.EMPLOYEE_ID)
     frame = answers.merge(departments, on=R.EMPLOYEE_ID, how="left")
@@ -70,15 +78,17 @@ def rule_miss_rates(
     )
     grouped[MISSES] = grouped[MISSES].astype(int)
     grouped[MISS_RATE] = (grouped[MISSES] / grouped[ANSWERS]).round(4)
-    shown = grouped[grouped[PEOPLE] >= min_group]
+    shown = grouped[(grouped[PEOPLE] >= min_group) & (grouped[MISSES] > 0)]
     return shown.sort_values(
         [R.DEPARTMENT, MISS_RATE, RULE_ID], ascending=[True, False, True], kind="stable"
     ).reset_index(drop=True)
 
 
-def completion_trend(records: pd.DataFrame) -> pd.DataFrame:
+def completion_trend(records: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Share of mandatory assigned records (exempt ones apart) passed by the end of each day
-    on which someone passed. Counts today's valid passes, so an expired pass does not count."""
+    on which someone passed, from 0 on the day the training opened (or the day before the
+    first pass) to `as_of` (a line, not one dot). Counts today's valid passes, so an
+    expired pass does not count."""
     mandatory = records[records[R.MANDATORY] & ~records[R.STATUS].isin([R.NOT_ASSIGNED, R.EXEMPT])]
     total = len(mandatory)
     passed = mandatory[mandatory[R.STATUS] == R.PASSED]
@@ -92,10 +102,12 @@ def completion_trend(records: pd.DataFrame) -> pd.DataFrame:
         )
     per_day = passed[R.PASSED_AT].dt.date.value_counts().sort_index()
     cumulative = per_day.cumsum()
+    days, counts = list(cumulative.index), [int(c) for c in cumulative.to_numpy()]
+    opened = [d for d in mandatory[R.OPEN_DATE] if d is not None and d == d and d < days[0]]
+    start = min(opened) if opened else days[0] - timedelta(days=1)
+    days, counts = [start, *days], [0, *counts]
+    if as_of is not None and as_of > days[-1]:
+        days, counts = [*days, as_of], [*counts, counts[-1]]
     return pd.DataFrame(
-        {
-            DAY: list(cumulative.index),
-            R.PASSED: cumulative.to_numpy().astype(int),
-            PASSED_SHARE: (cumulative.to_numpy() / total).round(4),
-        }
+        {DAY: days, R.PASSED: counts, PASSED_SHARE: [round(c / total, 4) for c in counts]}
     )
