@@ -63,3 +63,19 @@ def test_prelaunch_hook_refuses_requests_without_the_header():
 def test_wait_for_visit_returns_at_once_outside_preheated_kernels(monkeypatch):
     monkeypatch.setenv("VOILA_PREHEAT", "False")
     wait_for_visit()
+
+
+def test_header_identity_takes_its_name_from_the_roster_directory(tmp_path):
+    """With the directory `roster import` writes, is a header or hub id shown by its roster name
+    (and an id not on the roster by the id alone)?"""
+    from wechat_training.learning import directory
+
+    directory.write(tmp_path, {"E100003": {"name": "林美", "department": "销售部", "role": "客户经理"}})
+    env = {
+        "WECHAT_TRAINING_TRUSTED_HEADER": "X-Remote-User",
+        header_variable("X-Remote-User"): "E100003",
+        "WECHAT_TRAINING_COURSE_DIR": str(tmp_path),
+    }
+    assert resolve(env).display_name == "林美"
+    assert resolve({**env, header_variable("X-Remote-User"): "E100004"}).display_name == "E100004"
+    assert resolve({"JUPYTERHUB_USER": "E100003", "WECHAT_TRAINING_COURSE_DIR": str(tmp_path)}).name == "林美"

@@ -274,9 +274,22 @@ def serve(
         cull_interval=max(1, min(10, idle_timeout // 3)),
         fork_kernels=fork_kernels,
     )
+    if not demo:
+        _refresh_directory(options.course_dir)
     who = f"header {trusted_header}" if trusted_header else f"employee {options.employee}"
     click.echo(f"Portal for {who}: http://127.0.0.1:{port}/  (Ctrl+C to stop)")
     run(options, sorted(catalog.modules))
+
+
+def _refresh_directory(course_dir: Path) -> None:
+    # Names by id for the portal behind a proxy or JupyterHub, from the gradebook's roster
+    # as it is now; without a gradebook there is nothing to read (and none is created).
+    import os
+
+    from .assessment.gradebook.database import DB_ENV, DB_FILE, resolve_url
+
+    if os.environ.get(DB_ENV) or (course_dir / DB_FILE).is_file():
+        _write_directory(course_dir, resolve_url(course_dir))
 
 
 # --------------------------------------------------------------------------- grading (issue 4)
@@ -390,6 +403,15 @@ def roster_import(file: Path, course_dir: Path | None, db: str | None) -> None:
         sys.exit(1)
     except gradebook.GradebookError as exc:
         raise click.ClickException(str(exc)) from exc
+    _write_directory(_course_dir(course_dir), gradebook.resolve_url(_course_dir(course_dir), db))
     click.echo(
         f"{report.rows} employee(s): {report.added} added, {report.updated} updated, {report.unchanged} unchanged"
     )
+
+
+def _write_directory(course_dir: Path, db_url: str) -> None:
+    """The roster names learner kernels greet people by (they never open the gradebook)."""
+    from .assessment import gradebook
+    from .learning import directory
+
+    directory.write(course_dir, gradebook.employees(db_url))

@@ -16,6 +16,10 @@ Three sources, tried in this order (see DESIGN.md, Learner side):
 
 There is deliberately no form field and no query parameter: an id the learner
 could type would let anyone submit for anyone.
+
+The display name is `WECHAT_TRAINING_EMPLOYEE_NAME` when the server sets it
+(`serve --employee-name`), else the roster's name from the employee directory
+under the course directory (`directory`), else the id.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..content.location import COURSE_DIR_VARIABLE
 from ..submissions.store import EMPLOYEE_ID_PATTERN
+from . import directory
 
 HUB_VARIABLE = "JUPYTERHUB_USER"
 LOCAL_VARIABLE = "WECHAT_TRAINING_EMPLOYEE"
@@ -58,10 +64,18 @@ def header_variable(header: str) -> str:
 def resolve(environ: Mapping[str, str] | None = None) -> Identity:
     """The learner of this kernel, from the server-side environment."""
     env = os.environ if environ is None else environ
+    who = _who(env)
     name = env.get(ROSTER_NAME_VARIABLE, "")
+    if not name and env.get(COURSE_DIR_VARIABLE):
+        entry = directory.lookup(env[COURSE_DIR_VARIABLE], who.employee_id)
+        name = (entry or {}).get("name", "")
+    return Identity(who.employee_id, who.source, name)
+
+
+def _who(env: Mapping[str, str]) -> Identity:
     hub_user = env.get(HUB_VARIABLE, "")
     if hub_user:
-        return Identity(_checked(hub_user, HUB_VARIABLE), "jupyterhub", name)
+        return Identity(_checked(hub_user, HUB_VARIABLE), "jupyterhub")
     header = env.get(HEADER_NAME_VARIABLE, "")
     if header:
         value = env.get(header_variable(header), "")
@@ -71,10 +85,10 @@ def resolve(environ: Mapping[str, str] | None = None) -> Identity:
             raise IdentityError(
                 f"the trusted header {header} was configured ({HEADER_NAME_VARIABLE}) but the request did not carry it"
             )
-        return Identity(_checked(value, f"header {header}"), "header", name)
+        return Identity(_checked(value, f"header {header}"), "header")
     local = env.get(LOCAL_VARIABLE, "")
     if local:
-        return Identity(_checked(local, LOCAL_VARIABLE), "local", name)
+        return Identity(_checked(local, LOCAL_VARIABLE), "local")
     raise IdentityError(
         f"no learner identity: run under JupyterHub ({HUB_VARIABLE}), behind a proxy setting "
         f"{HEADER_NAME_VARIABLE}, or set {LOCAL_VARIABLE} (wechat-training serve --employee ID)"
