@@ -64,7 +64,7 @@ def content_tree(root: Path, modules: list[str]) -> None:
                 "text": text,
                 "why": text,
                 "severity": "red_line" if i == 1 else "major",
-                "source": [{"file": "000_0123456789abcdef.txt", "section": "一"}],
+                "source": [{"file": "000_0cd102e73d5ed378.txt", "section": "一"}],
                 "version": 1,
             }
             for i in (1, 2)

@@ -23,7 +23,7 @@ def test_valid_tree_passes_with_a_summary():
     result = run("check", "--root", str(VALID))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        "ok: 2 rules, 5 questions (1 scenarios), 1 modules; rules/questions per area: account_security 2/5"
+        "ok: 2 rules, 7 questions (2 scenarios), 1 modules; rules/questions per area: account_security 2/7"
     )
 
 

@@ -102,7 +102,7 @@ def test_impossible_answers_are_refused(quiz):
 
 def test_practice_feedback_quotes_the_rule_and_records_nothing(catalog, tmp_path):
     practice = Practice(catalog, MODULE)
-    assert practice.question.id == "Q-ACC-001"
+    assert practice.question.id == "Q-ACC-007"
     wrong = practice.check(["a"])
     assert not wrong.correct
     assert [r.id for r in wrong.rules] == ["ACC-001"]
@@ -113,6 +113,16 @@ def test_practice_feedback_quotes_the_rule_and_records_nothing(catalog, tmp_path
     practice.go(len(practice.question_ids))  # wraps around
     assert practice.index == 0
     assert not (tmp_path / "submissions").exists()
+
+
+def test_practice_never_shows_a_graded_question(catalog):
+    """Does practice hold only the module's practice-only questions, none of which the graded
+    quiz can ask anyone (so practice hands out no graded keys)?"""
+    practice = Practice(catalog, MODULE)
+    assert practice.question_ids == ["Q-ACC-007", "Q-ACC-006"]
+    graded = {q for n in range(200) for q in catalog.questions_for(MODULE, f"E{n:06d}")}
+    assert graded and not graded & set(practice.question_ids)
+    assert set(catalog.draw_pool(MODULE)) == {"Q-ACC-002", "Q-ACC-003", "Q-ACC-005"}
 
 
 def test_unknown_module_names_the_known_ones(catalog, tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ QUESTIONS_DIR = "quizzes/questions"
 MODULES_DIR = "quizzes/modules"
 
 MIN_QUESTIONS_PER_RULE = 2
+#: The graded draw pool must hold draw.count plus this share of it again (rounded up), so
+#: employees get different questions even after practice questions are set aside.
+DRAW_SPARE_SHARE = 0.5
 SCENARIO_MESSAGES = (2, 6)
 
 
@@ -49,8 +53,13 @@ class Catalog:
         module = self.modules[module_id]
         if module.draw.pool is not None:
             return list(module.draw.pool)
-        fixed = set(module.fixed)
-        return [q.id for q in self.questions_of_area(module.id) if q.id not in fixed]
+        # Practice questions are shown answered: they are never graded.
+        kept_out = set(module.fixed) | set(module.practice)
+        return [q.id for q in self.questions_of_area(module.id) if q.id not in kept_out]
+
+    def practice_questions(self, module_id: str) -> list[str]:
+        """The module's practice-only questions, in the order the module lists them."""
+        return list(self.modules[module_id].practice)
 
     def questions_for(self, module_id: str, employee_id: str) -> list[str]:
         """The module's quiz for one employee: fixed questions, then a seeded draw.
@@ -377,7 +386,7 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
     stem = Path(item.path).stem
     if stem != m.id:
         report(item.line_of("id"), f"module id {m.id} but the file is {stem}.yaml")
-    for key in ("fixed", "red_line_questions"):
+    for key in ("fixed", "red_line_questions", "practice"):
         seen: set[str] = set()
         for i, qid in enumerate(getattr(m, key)):
             if loader.unknown(qid, questions):
@@ -386,6 +395,15 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
                 report(item.line_of(key, i), f"{key} lists {qid} twice")
             seen.add(qid)
     prefix = "Q-" + area_prefix(m.id) + "-"
+    graded = set(m.fixed) | set(m.draw.pool or ())
+    for i, qid in enumerate(m.practice):
+        if qid in questions and not qid.startswith(prefix):
+            report(item.line_of("practice", i), f"practice question {qid} is not a question of {m.id}")
+        if qid in graded:
+            report(
+                item.line_of("practice", i),
+                f"practice question {qid} is also graded (fixed or draw.pool): practice shows its answer",
+            )
     if m.draw.pool is not None:
         pool = list(m.draw.pool)
         for i, qid in enumerate(pool):
@@ -394,12 +412,20 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
             elif qid in m.fixed:
                 report(item.line_of("draw", "pool", i), f"draw.pool repeats fixed question {qid}")
     else:
-        pool = [q for q in questions if q.startswith(prefix) and q not in m.fixed]
+        pool = [q for q in questions if q.startswith(prefix) and q not in m.fixed and q not in m.practice]
     available = len(set(pool))
+    needed = m.draw.count + math.ceil(m.draw.count * DRAW_SPARE_SHARE)
     if m.draw.count > available and not loader.unparsed_file:
         report(
             item.line_of("draw", "count"),
             f"draw.count is {m.draw.count} but only {available} questions are in the pool",
+        )
+    elif available < needed and not loader.unparsed_file:
+        report(
+            item.line_of("draw", "count"),
+            f"draw.count is {m.draw.count} but the graded pool holds only {available} questions: keep at least "
+            f"{needed} (draw.count and half as many again) so employees get different questions; "
+            "move questions out of practice or lower draw.count",
         )
     for i, qid in enumerate(m.red_line_questions):
         if qid in questions and qid not in m.fixed:

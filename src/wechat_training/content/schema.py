@@ -229,3 +229,10 @@ class Module(Strict):
         default_factory=list,
         description="Question ids that fail the module when answered wrong, whatever the total (must be in `fixed`).",
     )
+    # Left out of dumps while empty, so a module without it keeps its content version.
+    practice: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda v: not v,
+        description="Practice-only question ids: shown with their answers in practice and scenarios, never "
+        "asked in the graded quiz (not in `fixed`, not drawn). Without it practice has no questions.",
+    )

@@ -51,12 +51,13 @@ def feedback_for(catalog: Catalog, question: Question, answer: Iterable[str]) ->
 
 
 class Practice:
-    """Any question of the module's area, with instant feedback; nothing is recorded."""
+    """The module's practice-only questions (`Module.practice`), with instant feedback; nothing
+    is recorded. Graded questions never appear here: practice shows the answer (issue 14)."""
 
     def __init__(self, catalog: Catalog, module_id: str):
         self.catalog = catalog
         self.module_id = module_id
-        self.question_ids = [q.id for q in catalog.questions_of_area(module_id)]
+        self.question_ids = catalog.practice_questions(module_id)
         self.index = 0
         self.last: Feedback | None = None
 

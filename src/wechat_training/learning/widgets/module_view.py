@@ -100,7 +100,7 @@ class ModulePage:
         scenarios.question_ids = [q for q in scenarios.question_ids if catalog.questions[q].type == "scenario"]
         self.sections = {
             "scenarios": PracticeSection(scenarios, self.draw_body, "scenario_of", "no_scenarios"),
-            "practice": PracticeSection(Practice(catalog, module_id), self.draw_body, "question_of"),
+            "practice": PracticeSection(Practice(catalog, module_id), self.draw_body, "question_of", "no_practice"),
             "quiz": QuizSection(
                 self.module, lambda: GradedQuiz(catalog, module_id, identity, course_dir), self.draw_body
             ),
