@@ -29,8 +29,8 @@ QUESTIONS_DIR = "quizzes/questions"
 MODULES_DIR = "quizzes/modules"
 
 MIN_QUESTIONS_PER_RULE = 2
-#: The graded draw pool must hold draw.count plus this share of it again (rounded up), so
-#: employees get different questions even after practice questions are set aside.
+#: A module with practice questions must keep draw.count plus this share of it again
+#: (rounded up) in its graded pool, so employees still get different questions.
 DRAW_SPARE_SHARE = 0.5
 SCENARIO_MESSAGES = (2, 6)
 
@@ -420,7 +420,8 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
             item.line_of("draw", "count"),
             f"draw.count is {m.draw.count} but only {available} questions are in the pool",
         )
-    elif available < needed and not loader.unparsed_file:
+    elif m.practice and available < needed and not loader.unparsed_file:
+        # Setting questions aside for practice shrinks the graded pool: keep the draw varied.
         report(
             item.line_of("draw", "count"),
             f"draw.count is {m.draw.count} but the graded pool holds only {available} questions: keep at least "

@@ -100,6 +100,18 @@ def notebook_directory(options: ServeOptions, module_ids: list[str]) -> Path:
     return directory
 
 
+#: The Voila template of learner pages (page_template/voila/templates/wechat): lab without CDN links.
+PAGE_TEMPLATE = "wechat"
+PAGE_TEMPLATE_ROOT = Path(__file__).resolve().parent / "page_template"
+#: The only JupyterLab extensions a learner page loads: the widget managers and the code theme.
+PAGE_EXTENSIONS = [
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager8",
+    "@voila-dashboards/widgets-manager7",
+    "jupyterlab_pygments",
+]
+
+
 def learner_environment(options: ServeOptions) -> dict[str, str]:
     """Variables every learner kernel inherits (read by `identity` and `widgets.page`)."""
     env = {
@@ -128,6 +140,11 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
     c.VoilaConfiguration.preheat_kernel = True
     c.VoilaConfiguration.default_pool_size = options.pool_size
     c.VoilaConfiguration.show_tracebacks = False
+    # Everything a page needs is served from here (issue 14): our template drops the lab
+    # template's Font Awesome CDN links, and only the widget managers are loaded, not every
+    # JupyterLab extension installed beside (nbgrader's and Notebook's fail outside Lab).
+    c.VoilaConfiguration.template = PAGE_TEMPLATE
+    c.VoilaConfiguration.extension_allowlist = PAGE_EXTENSIONS
     c.VoilaConfiguration.multi_kernel_manager_class = kernel_manager_class()
     if options.trusted_header:
         c.VoilaConfiguration.http_header_envs = [options.trusted_header]
@@ -207,6 +224,9 @@ def make_app(options: ServeOptions, module_ids: list[str]):
 
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
+    # Voila finds templates under <jupyter path>/voila/templates: ours ships in the package.
+    paths = [str(PAGE_TEMPLATE_ROOT), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
     share_compiled_templates()
     template = None
     if options.fork_kernels:

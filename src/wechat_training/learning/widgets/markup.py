@@ -72,10 +72,12 @@ def chat(question: Question, lang: str) -> str:
         role = message.role.value
         zh, en = ROLE_NAMES[role]
         role_name = en if lang == "en" else zh
+        sender = message.sender.get(lang)
+        # The learner's own bubble is "我", not "我 (我)": the role adds nothing there.
+        shown_role = "" if role == "me" or role_name == sender else f' <span class="wt-role">({escape(role_name)})</span>'
         rows.append(
             f'<div class="wt-msg {ROLE_CLASS[role]}">'
-            f'<div class="wt-sender">{escape(message.sender.get(lang))} '
-            f'<span class="wt-role">({escape(role_name)})</span> <time>{escape(message.time)}</time></div>'
+            f'<div class="wt-sender">{escape(sender)}{shown_role} <time>{escape(message.time)}</time></div>'
             f'<div class="wt-bubble">{escape(message.text.get(lang))}</div></div>'
         )
     rows.append("</div>")
@@ -88,6 +90,18 @@ def prompt(question: Question, lang: str, heading: str = "") -> str:
     return f'{head}{body}<p class="wt-prompt">{escape(question.prompt.get(lang))}</p>'
 
 
+def one_line(question: Question, lang: str, limit: int = 60) -> str:
+    """How a question is named in the review and the result: its prompt, or for a scenario
+    (whose prompts are alike, "你怎么做？") the chat's first message, shortened (issue 14)."""
+    if question.type != "scenario" or not question.chat:
+        return question.prompt.get(lang)
+    first = question.chat[0]
+    said = first.text.get(lang)
+    if len(said) > limit:
+        said = said[: limit - 1].rstrip() + "…"
+    return f"{first.sender.get(lang)}: “{said}”"
+
+
 def status_label(status: ModuleStatus, lang: str, today: date) -> str:
     if status.overdue(today):
         return text("overdue", lang)
@@ -97,10 +111,10 @@ def status_label(status: ModuleStatus, lang: str, today: date) -> str:
 def portal_table(catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, today: date) -> str:
     if not rows:
         return f'<p class="wt-empty">{escape(text("nothing_due", lang))}</p>'
-    head = "".join(
-        f'<th scope="col">{escape(text(k, lang))}</th>'
-        for k in ("module", "status", "score", "passed_on", "due", "open")
-    )
+    keys = ("module", "status", "score", "passed_on", "due", "open")
+    head = "".join(f'<th scope="col">{escape(text(k, lang))}</th>' for k in keys)
+    # On a phone each row becomes a card whose cells carry their heading (style.css).
+    label = {k: f' data-label="{escape(text(k, lang), quote=True)}"' for k in keys}
     body = []
     for row in rows:
         module = catalog.modules[row.module_id]
@@ -119,12 +133,12 @@ def portal_table(catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, toda
         link = f"{row.module_id}.ipynb" + ("?lang=en" if lang == "en" else "")
         body.append(
             f'<tr data-module="{escape(row.module_id)}">'
-            f"<td>{title}</td>"
-            f'<td class="{status_class}">{escape(status_label(row, lang, today))}{attempts}</td>'
-            f"<td>{escape(score)}</td>"
-            f"<td>{row.passed_on.isoformat() if row.passed_on else ''}</td>"
-            f"<td>{row.due.isoformat() if row.due else escape(text('no_due', lang))}</td>"
-            f'<td><a class="wt-open" href="{escape(link)}">{escape(text("open", lang))}: {escape(module.title.get(lang))}</a></td>'
+            f'<td class="wt-module-title"{label["module"]}>{title}</td>'
+            f'<td class="{status_class}"{label["status"]}>{escape(status_label(row, lang, today))}{attempts}</td>'
+            f'<td{label["score"]}>{escape(score)}</td>'
+            f'<td{label["passed_on"]}>{row.passed_on.isoformat() if row.passed_on else ""}</td>'
+            f'<td{label["due"]}>{row.due.isoformat() if row.due else escape(text("no_due", lang))}</td>'
+            f'<td{label["open"]}><a class="wt-open" href="{escape(link)}">{escape(text("open", lang))}: {escape(module.title.get(lang))}</a></td>'
             "</tr>"
         )
     return f'<table class="wt-portal"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'

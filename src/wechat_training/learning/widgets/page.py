@@ -16,6 +16,10 @@ from ..identity import IdentityError, resolve, wait_for_visit
 from .labels import DEFAULT_LANGUAGE
 
 
+def choice_state_script() -> str:
+    return resources.files(__package__).joinpath("choices.js").read_text(encoding="utf-8")
+
+
 def stylesheet() -> str:
     css = resources.files(__package__).joinpath("style.css").read_text(encoding="utf-8")
     return f"<style>{css}</style>"
@@ -49,7 +53,7 @@ def cached_catalog(root: Path):
 
 def open_page(module_id: str | None):
     import ipywidgets as w
-    from IPython.display import display
+    from IPython.display import Javascript, display
 
     from ...content.problems import ContentError
     from . import markup
@@ -80,4 +84,5 @@ def open_page(module_id: str | None):
         display(page)
         return page
     display(page.widget)
+    display(Javascript(choice_state_script()))
     return page
