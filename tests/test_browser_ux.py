@@ -52,3 +52,129 @@ def test_behind_a_proxy_the_portal_greets_the_roster_name(browser, tmp_path):
             assert "林美" in who.inner_text() and "E2001" in who.inner_text()
         finally:
             context.close()
+
+
+EMPLOYEE = "E100001"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """The real `serve` on the tiny test content, for one employee."""
+    base = tmp_path_factory.mktemp("serve-ux")
+    args = ["--root", str(VALID), "--course-dir", str(base / "course"), "--employee", EMPLOYEE]
+    with running_serve(base, *args, "--pool-size", "1", startup_seconds=60) as (_, url):
+        yield url
+
+
+@pytest.fixture
+def phone(browser):
+    """A 390 px wide phone screen; every request and console error of the page is kept."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.requests, page.errors = [], []  # type: ignore[attr-defined]
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def _fits(page, selector: str) -> list[str]:
+    """Texts of the elements matching `selector` that are cut (text wider than the box) or run off screen."""
+    return page.eval_on_selector_all(
+        selector,
+        """(els) => els.filter(e => { const r = e.getBoundingClientRect();
+               return e.scrollWidth > e.clientWidth + 1 || r.right > window.innerWidth + 1; })
+             .map(e => e.textContent.trim())""",
+    )
+
+
+def test_pages_need_nothing_from_outside_and_log_no_errors(portal, phone):
+    """Offline: do the portal and a module page load everything from this server (no Font
+    Awesome CDN), with no console errors (no failing JupyterLab extensions)?"""
+    phone.goto(portal + "/")
+    phone.locator(".wt-who").wait_for()
+    phone.goto(portal + "/voila/render/account_security.ipynb")
+    phone.locator(".wt-title").wait_for()
+    phone.get_by_role("button", name="练习").click()
+    phone.locator(".wt-qid").wait_for()
+    elsewhere = sorted({u for u in phone.requests if not u.startswith(("http://127.0.0.1:", "ws://127.0.0.1:"))})
+    assert elsewhere == []
+    assert phone.errors == []
+
+
+def test_portal_table_reads_on_a_phone(portal, phone):
+    """At 390 px, does each module read as a card (headings not wrapped a character a line),
+    with every cell saying what it is?"""
+    phone.goto(portal + "/")
+    phone.locator(".wt-portal tr[data-module]").wait_for()
+    heading_box = phone.locator(".wt-portal thead").bounding_box()
+    assert heading_box is None or heading_box["width"] <= 1  # headings only for screen readers
+    cells = phone.locator(".wt-portal tr[data-module] td")
+    widths = [cells.nth(i).bounding_box()["width"] for i in range(cells.count()) if cells.nth(i).is_visible()]
+    assert widths and min(widths) > 300
+    status = phone.locator(".wt-portal td.wt-not-started")
+    assert status.get_attribute("data-label") == "状态"
+    assert phone.evaluate(
+        "() => getComputedStyle(document.querySelector('.wt-portal td.wt-not-started'), '::before').content"
+    ).startswith('"状态')
+
+
+def test_practice_is_practice_only_and_a_choice_looks_chosen(portal, phone):
+    """Do practice and scenarios show only the practice-only questions (never a graded one), does
+    the learner's own bubble read "我" (not "我 (我)"), and does a picked answer look picked
+    and say so (aria-pressed)?"""
+    from wechat_training.content.catalog import load_catalog
+
+    catalog = load_catalog(VALID)
+    graded = set(catalog.modules["account_security"].fixed) | set(catalog.draw_pool("account_security"))
+    phone.goto(portal + "/voila/render/account_security.ipynb")
+    phone.get_by_role("button", name="情景演练").click()
+    phone.locator(".wt-chat").wait_for()
+    assert phone.locator(".wt-qid").inner_text() == "Q-ACC-006"
+    assert phone.locator(".wt-me .wt-sender").inner_text().split() == ["我", "08:31"]
+
+    phone.get_by_role("button", name="练习").click()
+    # Practice walks through its questions and wraps round: Q-ACC-007, Q-ACC-006, Q-ACC-007.
+    shown = []
+    for expected in ("Q-ACC-007", "Q-ACC-006", "Q-ACC-007"):
+        phone.locator(".wt-qid", has_text=expected).wait_for()
+        shown += phone.locator(".wt-qid").all_inner_texts()
+        if len(shown) < 3:
+            phone.get_by_role("button", name="下一题").click()
+    assert set(shown) == {"Q-ACC-006", "Q-ACC-007"} and not set(shown) & graded
+    chosen = phone.get_by_role("button", name="a. 借给他")
+    other = phone.get_by_role("button", name="b. 拒绝，请他用自己的账号")
+    assert chosen.get_attribute("aria-pressed") == "false"
+    chosen.click()
+    phone.wait_for_function("() => document.querySelector('.wt-choices [aria-pressed=true]') !== null")
+    assert chosen.get_attribute("aria-pressed") == "true" and other.get_attribute("aria-pressed") == "false"
+    look = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color, getComputedStyle(e).fontWeight]"
+    assert chosen.evaluate(look) != other.evaluate(look)
+    assert chosen.evaluate(look)[1] == "rgb(255, 255, 255)"  # white on blue, not a darker grey
+
+
+def test_review_names_scenarios_and_fits_a_phone(portal, phone):
+    """In the graded quiz's review at 390 px, is a scenario named by its first message (not
+    "接下来你怎么做？"), and are the "change" buttons shown whole?"""
+    from wechat_training.content.catalog import load_catalog
+
+    catalog = load_catalog(VALID)
+    qids = catalog.questions_for("account_security", EMPLOYEE)
+    phone.goto(portal + "/voila/render/account_security.ipynb")
+    phone.get_by_role("button", name="正式测验").click()
+    phone.get_by_role("button", name="开始测验").click()
+    for number in range(1, len(qids)):
+        phone.get_by_text(f"第 {number} 题").first.wait_for()
+        phone.get_by_role("button", name="下一题").click()
+    phone.get_by_role("button", name="检查答案").click()
+    phone.get_by_text("提交前检查").wait_for()
+    scenario = phone.locator(".wt-review-item[data-question='Q-ACC-004']")
+    assert "系统: “你的账号已开通" in scenario.inner_text()
+    assert "接下来你怎么做" not in scenario.inner_text()
+    edits = phone.locator(".wt-edit")
+    assert edits.count() == len(qids)
+    assert _fits(phone, ".wt-edit") == []
+    assert edits.first.inner_text().strip() == "修改第 1 题"

@@ -221,6 +221,16 @@ def make_app(options: ServeOptions, module_ids: list[str]):
     """A configured, initialised Voila application (not started)."""
     from tornado.web import RedirectHandler
     from voila.app import Voila
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+    class BeaconShutdownHandler(VoilaShutdownKernelHandler):
+        """Voila's page shuts its kernel down on leaving with navigator.sendBeacon, which
+        cannot send the XSRF token: stock Voila answers 403 (a console error on every page
+        left) and the kernel lingers until culled. The kernel id in the path is a random
+        UUID known only to that page, so a forged request cannot name a kernel."""
+
+        def check_xsrf_cookie(self) -> None:
+            return None
 
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
@@ -249,7 +259,9 @@ def make_app(options: ServeOptions, module_ids: list[str]):
             portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"
             # The learner lands on the portal, not on a file listing.
             return [(self.server_url, RedirectHandler, {"url": portal})] + [
-                h for h in handlers if h[0] != self.server_url
+                (h[0], BeaconShutdownHandler, *h[2:]) if h[1] is VoilaShutdownKernelHandler else h
+                for h in handlers
+                if h[0] != self.server_url
             ]
 
     app = LearnerVoila(config=voila_config(options, notebook_dir))
