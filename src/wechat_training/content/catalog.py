@@ -8,6 +8,7 @@ references between them, and either returns a `Catalog` or raises
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -241,16 +242,14 @@ def _wrap(value: Any) -> Any:
     return value
 
 
-def _checked(check, loader: "_Loader", item: _Item, *args: Any) -> None:
+def _checked(check, loader: _Loader, item: _Item, *args: Any) -> None:
     """Run a cross check; on a broken item, a value of the wrong type just ends it
     (the schema error is already reported)."""
     if not item.broken:
         check(loader, item, *args)
         return
-    try:
+    with contextlib.suppress(TypeError, AttributeError, ValueError, KeyError):
         check(loader, item, *args)
-    except (TypeError, AttributeError, ValueError, KeyError):
-        pass
 
 
 def _label(model: type[BaseModel], entry: Any) -> str:
@@ -334,7 +333,8 @@ def _check_rule(loader: _Loader, item: _Item, declared: Sources) -> None:
     # once it lists it in sources.yaml, and an invented 009_....txt is refused (issue 14).
     for i, source in enumerate(rule.source):
         if source.kind == "seed" and source.file and source.file not in declared.files:
-            loader.report(item.path, item.line_of("source", i, "file"), f"rule {rule.id}: {declared.unknown(source.file)}")
+            line = item.line_of("source", i, "file")
+            loader.report(item.path, line, f"rule {rule.id}: {declared.unknown(source.file)}")
         for j, conflict in enumerate(source.conflicts or []):
             if conflict.file and conflict.file not in declared.files:
                 line = item.line_of("source", i, "conflicts", j, "file")

@@ -49,13 +49,16 @@ class SourcesFile(BaseModel):
 #: The five seed policies shipped with the kit (shared/seeds): what a tree without
 #: sources.yaml may cite. The repository's own sources.yaml lists the same five.
 SEED_DOCUMENTS = (
-    PolicyDocument(file="000_0cd102e73d5ed378.txt", title=Text(zh="新版微信管理办法", en="New WeChat management measures")),
+    PolicyDocument(
+        file="000_0cd102e73d5ed378.txt", title=Text(zh="新版微信管理办法", en="New WeChat management measures")
+    ),
     PolicyDocument(
         file="001_dd93bc8177184995.txt",
         title=Text(zh="企业微信使用规范与管理手册", en="WeCom usage and management handbook"),
     ),
     PolicyDocument(
-        file="002_097950090c17042c.txt", title=Text(zh="微信管理办法（合集）", en="WeChat management measures (compilation)")
+        file="002_097950090c17042c.txt",
+        title=Text(zh="微信管理办法（合集）", en="WeChat management measures (compilation)"),
     ),
     PolicyDocument(
         file="003_95a1d436b97c8935.txt",

@@ -108,6 +108,4 @@ def completion_trend(records: pd.DataFrame, as_of=None) -> pd.DataFrame:
     days, counts = [start, *days], [0, *counts]
     if as_of is not None and as_of > days[-1]:
         days, counts = [*days, as_of], [*counts, counts[-1]]
-    return pd.DataFrame(
-        {DAY: days, R.PASSED: counts, PASSED_SHARE: [round(c / total, 4) for c in counts]}
-    )
+    return pd.DataFrame({DAY: days, R.PASSED: counts, PASSED_SHARE: [round(c / total, 4) for c in counts]})

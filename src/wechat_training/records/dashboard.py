@@ -100,7 +100,9 @@ def missing_gradebook(course_dir: Path, environ=os.environ) -> str:
     if environ.get(DB_ENV) or (Path(course_dir) / DB_FILE).is_file():
         return ""
     unset = "".join(
-        f"<li><code>{name}</code>: {escape(purpose)}</li>" for name, purpose in VARIABLES.items() if not environ.get(name)
+        f"<li><code>{name}</code>: {escape(purpose)}</li>"
+        for name, purpose in VARIABLES.items()
+        if not environ.get(name)
     )
     return (
         "<div class='wt-dash wt-error' id='missing-settings'>"
@@ -192,8 +194,9 @@ class DashboardView:
     def _trend_html(self) -> str:
         if self.trend.empty:
             return "<h2>趋势<span class='en'>Trend</span></h2><p class='note'>还没有人通过。No passes yet.</p>"
-        return "<h2>趋势：已通过的必修课程占比<span class='en'>Trend: share of assigned modules passed</span></h2>" + line_chart_svg(
-            [str(d) for d in self.trend[A.DAY]], list(self.trend[A.PASSED_SHARE]), "trend-chart"
+        return (
+            "<h2>趋势：已通过的必修课程占比<span class='en'>Trend: share of assigned modules passed</span></h2>"
+            + line_chart_svg([str(d) for d in self.trend[A.DAY]], list(self.trend[A.PASSED_SHARE]), "trend-chart")
         )
 
     def _overdue_html(self) -> str:

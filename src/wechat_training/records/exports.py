@@ -211,7 +211,11 @@ def _display_width(text: str) -> int:
 
 def _sized(column: Column, *, widest: int = 40) -> Column:
     """The column with a width that fits its heading and (a sample of) its values."""
-    sample = column.values[:5000] if not column.numeric else [f"{v:g}" if isinstance(v, float) else str(v) for v in column.values[:200]]
+    sample = (
+        column.values[:5000]
+        if not column.numeric
+        else [f"{v:g}" if isinstance(v, float) else str(v) for v in column.values[:200]]
+    )
     if column.style == "percent":
         sample = ["100.0%"]
     longest = max([_display_width(column.name), *(_display_width(str(v)) for v in sample)])

@@ -74,7 +74,9 @@ def chat(question: Question, lang: str) -> str:
         role_name = en if lang == "en" else zh
         sender = message.sender.get(lang)
         # The learner's own bubble is "我", not "我 (我)": the role adds nothing there.
-        shown_role = "" if role == "me" or role_name == sender else f' <span class="wt-role">({escape(role_name)})</span>'
+        shown_role = ""
+        if role != "me" and role_name != sender:
+            shown_role = f' <span class="wt-role">({escape(role_name)})</span>'
         rows.append(
             f'<div class="wt-msg {ROLE_CLASS[role]}">'
             f'<div class="wt-sender">{escape(sender)}{shown_role} <time>{escape(message.time)}</time></div>'
@@ -134,7 +136,8 @@ def portal_table(catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, toda
         body.append(
             f'<tr data-module="{escape(row.module_id)}">'
             f'<td class="wt-module-title"{label["module"]}>{title}</td>'
-            f'<td class="{status_class}"{label["status"]}>{escape(status_label(row, lang, today))}{attempts}</td>'
+            f'<td class="{status_class}"{label["status"]}>'
+            f"{escape(status_label(row, lang, today))}{attempts}</td>"
             f'<td{label["score"]}>{escape(score)}</td>'
             f'<td{label["passed_on"]}>{row.passed_on.isoformat() if row.passed_on else ""}</td>'
             f'<td{label["due"]}>{row.due.isoformat() if row.due else escape(text("no_due", lang))}</td>'

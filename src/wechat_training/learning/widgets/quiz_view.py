@@ -129,7 +129,8 @@ class QuizSection:
             css = "wt-review-item" + ("" if item.answered else " wt-unanswered")
             line = html(
                 f'<div class="{css}" data-question="{escape(item.question_id)}"><strong>{item.number}.</strong> '
-                f"{escape(markup.one_line(question, lang))} <em>{escape(text('your_answer', lang))}: {escape(shown)}</em></div>"
+                f"{escape(markup.one_line(question, lang))} "
+                f"<em>{escape(text('your_answer', lang))}: {escape(shown)}</em></div>"
             )
             edit = button(
                 text("edit", lang, n=item.number), self._do(lambda i=item.number - 1: self._edit(i)), "wt-edit"
@@ -190,7 +191,8 @@ class QuizSection:
         ]
         if result.red_line_misses:
             items = "".join(
-                f'<li data-question="{escape(q)}">{escape(q)}: {escape(markup.one_line(quiz.catalog.questions[q], lang))}</li>'
+                f'<li data-question="{escape(q)}">{escape(q)}: '
+                f"{escape(markup.one_line(quiz.catalog.questions[q], lang))}</li>"
                 for q in result.red_line_misses
             )
             parts.append(
