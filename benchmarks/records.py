@@ -436,7 +436,8 @@ def part_commands(n: int, work: Path, kinds: list[str]) -> None:
     course = work / "course-empty"
     course.mkdir()
     print(f"  load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"  {'database':<11} {'command':<32} {'wall s':>7} {'CPU s':>6} {'target':>7} {'peak RSS':>9}  result (on CPU s)")
+    header = f"{'database':<11} {'command':<32} {'wall s':>7} {'CPU s':>6} {'target':>7} {'peak RSS':>9}"
+    print(f"  {header}  result (on CPU s)")
     with contextlib.ExitStack() as stack:
         for kind in kinds:
             url = cached_gradebook(kind, n, stack)
