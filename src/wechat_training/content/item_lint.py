@@ -129,12 +129,13 @@ def _key_positions(catalog: Catalog) -> Iterator[Problem]:
         positions = Counter(next(i for i, c in enumerate(q.choices or ()) if c.correct) for q in singles)
         if len(singles) >= MIN_ITEMS_FOR_SHARE:
             position, count = max(positions.items(), key=lambda kv: (kv[1], -kv[0]))
+            there = [q.id for q in singles if q.choices and q.choices[position].correct]
             if count / len(singles) > POSITION_SHARE:
                 yield Problem(
                     path,
                     top_line,
                     f"{count} of {len(singles)} single-choice keys are at authored position {position + 1} "
-                    f"({count / len(singles):.0%}, more than {POSITION_SHARE:.0%}); spread them",
+                    f"({count / len(singles):.0%}, more than {POSITION_SHARE:.0%}): {', '.join(there)}; spread them",
                     WARNING,
                 )
         multiples = [q for q in questions if q.type == "multiple" and q.choices]
@@ -144,7 +145,8 @@ def _key_positions(catalog: Catalog) -> Iterator[Problem]:
                 path,
                 top_line,
                 f"in {len(leading)} of {len(multiples)} multiple-choice items the correct set is exactly the "
-                f"first choices ({len(leading) / len(multiples):.0%}, more than {POSITION_SHARE:.0%}); spread them",
+                f"first choices ({len(leading) / len(multiples):.0%}, more than {POSITION_SHARE:.0%}): "
+                f"{', '.join(q.id for q in leading)}; spread them",
                 WARNING,
             )
 
