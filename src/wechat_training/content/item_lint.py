@@ -29,8 +29,9 @@ ALL_OR_NONE_OF_THE_ABOVE = ("以上都", "以上皆", "以上均", "all of the a
 #: Jaccard similarity of character bigram sets (after `normalise`) at or above
 #: which two chats, or two stems, are the same template. Calibrated on the bank
 #: of 2026-12-02 (docs/content-format.md gives the figures): chats of one
-#: template with names and details changed scored 0.10-0.26, the next pair
-#: 0.07; stems are short, so only a same-fact pair (0.46) is clearly one.
+#: template with names and details changed scored 0.13-0.27, the next pair
+#: (two different situations) 0.096; stems are short, so only a same-fact
+#: pair (0.46) is clearly one.
 NEAR_DUPLICATE_CHAT = 0.10
 NEAR_DUPLICATE_STEM = 0.45
 NARRATION_WORDS = ("你看到", "你发现", "你注意到", "you see", "you notice", "you find", "you discover")
