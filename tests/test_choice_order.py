@@ -92,8 +92,9 @@ def test_grading_does_not_depend_on_the_order_and_a_forged_order_is_flagged(cata
     reversed_order = {q: list(reversed(o)) for q, o in honest.choice_order.items()}
     forged = dataclasses.replace(honest, choice_order=reversed_order)
     before_issue_9 = dataclasses.replace(honest, attempt=None, choice_order={})
-    results = {name: evaluate(catalog, sub) for name, sub in
-               [("honest", honest), ("forged", forged), ("old", before_issue_9)]}
+    results = {
+        name: evaluate(catalog, sub) for name, sub in [("honest", honest), ("forged", forged), ("old", before_issue_9)]
+    }
     assert {r.result.score for r in results.values()} == {honest_score := results["honest"].result.max_score}
     assert honest_score == 4
     assert results["honest"].flags == [] and results["old"].flags == []

@@ -36,7 +36,9 @@ def test_each_lint_case_warns_with_its_exact_message(case, tmp_path):
 def test_strict_turns_each_lint_finding_into_an_error(case, tmp_path):
     root = lint_tree(case, tmp_path / "content")
     result = run("check", "--strict", "--root", str(root))
-    expected = [line.replace(": warning: ", ": ", 1) for line in (LINT / case / "expected.txt").read_text().splitlines()]
+    expected = [
+        line.replace(": warning: ", ": ", 1) for line in (LINT / case / "expected.txt").read_text().splitlines()
+    ]
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [*expected, f"{len(expected)} problem(s) found."]
     assert result.stdout == ""

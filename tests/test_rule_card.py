@@ -20,7 +20,10 @@ RULE = Rule.model_validate(
                     {
                         "file": "000_0cd102e73d5ed378.txt",
                         "section": "五、群管理",
-                        "reason": {"zh": "另一制度要求别的格式；我们按本办法。", "en": "Another policy asks otherwise; we follow this one."},
+                        "reason": {
+                            "zh": "另一制度要求别的格式；我们按本办法。",
+                            "en": "Another policy asks otherwise; we follow this one.",
+                        },
                     }
                 ],
             },
@@ -39,9 +42,11 @@ def test_a_citation_shows_its_document_title_and_section_not_the_file_name():
 
 def test_a_company_addition_is_labelled_as_such_with_its_clause():
     assert '<li class="wt-company"><strong>公司补充规定:</strong> 外部群也适用。</li>' in rule_card(RULE, "zh")
-    assert '<li class="wt-company"><strong>Company addition:</strong> External groups too.</li>' in rule_card(RULE, "en")
+    assert '<li class="wt-company"><strong>Company addition:</strong> External groups too.</li>' in rule_card(
+        RULE, "en"
+    )
 
 
 def test_a_conflict_between_policies_is_a_short_note():
     card = rule_card(RULE, "en")
-    assert '<strong>Where policies differ:</strong> Another policy asks otherwise; we follow this one.' in card
+    assert "<strong>Where policies differ:</strong> Another policy asks otherwise; we follow this one." in card

@@ -82,7 +82,9 @@ def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | N
     return Evaluation(result, flags)
 
 
-def choice_order_flags(catalog: Catalog, sub: submissions.Submission, asked: list[str], same_content: bool) -> list[str]:
+def choice_order_flags(
+    catalog: Catalog, sub: submissions.Submission, asked: list[str], same_content: bool
+) -> list[str]:
     """A recorded choice order that is not the employee's seeded shuffle is a tamper signal.
 
     Scoring never uses the order (keys are choice ids); files from before

@@ -41,9 +41,7 @@ def choice_orders(
     questions: Iterable[Question], module_id: str, employee_id: str, attempt: int
 ) -> dict[str, list[str]]:
     """{question id: shown order} for every question that has choices (true/false has none)."""
-    return {
-        q.id: choice_order(q, module_id, employee_id, attempt) for q in questions if q.type != "true_false"
-    }
+    return {q.id: choice_order(q, module_id, employee_id, attempt) for q in questions if q.type != "true_false"}
 
 
 def position_label(index: int) -> str:

@@ -40,7 +40,15 @@ NARRATION_WORDS = ("你看到", "你发现", "你注意到", "you see", "you not
 def lint(catalog: Catalog) -> list[Problem]:
     """Every item-writing finding in the catalogue, sorted by file and line."""
     problems: list[Problem] = []
-    for check in (_lengths, _true_false_balance, _key_positions, _absolute_cues, _all_or_none, _near_duplicates, _narration):
+    for check in (
+        _lengths,
+        _true_false_balance,
+        _key_positions,
+        _absolute_cues,
+        _all_or_none,
+        _near_duplicates,
+        _narration,
+    ):
         problems.extend(check(catalog))
     return sorted(problems)
 
@@ -272,4 +280,3 @@ def _narration(catalog: Catalog) -> Iterator[Problem]:
                     "chat",
                     i,
                 )
-
