@@ -45,8 +45,6 @@ def test_strict_turns_each_lint_finding_into_an_error(case, tmp_path):
 
 
 def test_shipped_content_is_lint_clean_under_strict():
-    """Issue 9 'done when': CI runs check --strict on the kit's own content.
-
-    Fails until the rewritten question bank (issue 9 §3) is merged."""
+    """Issue 9 'done when': CI runs check --strict on the kit's own content."""
     result = run("check", "--strict", "--root", str(REPO))
     assert result.exit_code == 0, result.stderr
