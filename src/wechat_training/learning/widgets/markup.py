@@ -69,7 +69,7 @@ def _sources(rule: Rule, lang: str) -> str:
             )
             continue
         cited = " ".join(escape(p) for p in (source.document and f"《{source.document}》", source.section) if p)
-        notes = "".join(
+        notes = "<br>".join(
             f'<span class="wt-conflict"><strong>{escape(text("policies_differ", lang))}:</strong> '
             f"{escape(conflict.reason.get(lang))}</span>"
             for conflict in source.conflicts
