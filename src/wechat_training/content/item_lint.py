@@ -190,9 +190,9 @@ def _absolute_cues(catalog: Catalog) -> Iterator[Problem]:
 def _all_or_none(catalog: Catalog) -> Iterator[Problem]:
     for q in catalog.questions.values():
         for i, choice in enumerate(q.choices or ()):
+            shown = (choice.text.zh, choice.text.en.lower())
             for phrase in ALL_OR_NONE_OF_THE_ABOVE:
-                text = choice.text.zh if phrase[0] > "~" else choice.text.en.lower()
-                if phrase in text:
+                if any(phrase in text for text in shown):
                     yield _warn(
                         catalog,
                         q.id,
