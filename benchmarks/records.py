@@ -23,6 +23,7 @@ Everything else is written under a temporary directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -328,6 +329,10 @@ class Postgres:
             self.data.mkdir(parents=True, exist_ok=True)
             _as_postgres_user(self.data)
             _run_pg([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"], self.data)
+        if (self.data / "postmaster.pid").exists():
+            # A run that was killed left its server up: stop it, then start ours on our port.
+            with contextlib.suppress(Exception):
+                _run_pg([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], self.data)
         _run_pg(
             [str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", f"-p {self.port} -k /tmp -h 127.0.0.1",
              "-l", str(self.data.parent / "pg.log"), "-w", "start"],
@@ -423,8 +428,6 @@ def timed_command(args: list[str]) -> tuple[float, float, float]:
 
 
 def part_commands(n: int, work: Path, kinds: list[str]) -> None:
-    import contextlib
-
     print(f"\nPart 3: whole commands against a {n} x {len(AREAS)} gradebook", flush=True)
     root = work / "content-6"
     content_tree(root, list(AREAS))

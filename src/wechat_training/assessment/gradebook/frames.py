@@ -134,10 +134,16 @@ def read_answers(db_url: str, *, employee_id: str | None = None) -> Any:
     return pd.DataFrame(exploded, columns=ANSWER_COLUMNS).astype({"correct": "bool"})
 
 
-def attempted_modules(db_url: str) -> set[str]:
-    """The modules anyone has an attempt in (a records grid has a column for each)."""
+def attempted_modules(db_url: str, among: set[str]) -> set[str]:
+    """Which of the modules `among` anyone has an attempt in (a records grid has a column
+    for each). One indexed-or-early-exit EXISTS per module asked about, never a scan of
+    every attempt: `records show` asks only about modules outside the campaign."""
     engine = engine_for(db_url)
-    if attempt_table.name not in set(sa.inspect(engine).get_table_names()):
+    if not among or attempt_table.name not in set(sa.inspect(engine).get_table_names()):
         return set()
     with engine.connect() as conn:
-        return {m for (m,) in conn.execute(sa.select(attempt_table.c.module_id).distinct())}
+        return {
+            m
+            for m in sorted(among)
+            if conn.execute(sa.select(sa.exists().where(attempt_table.c.module_id == m))).scalar()
+        }
