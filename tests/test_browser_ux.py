@@ -145,8 +145,13 @@ def test_practice_is_practice_only_and_a_choice_looks_chosen(portal, phone):
         if len(shown) < 3:
             phone.get_by_role("button", name="下一题").click()
     assert set(shown) == {"Q-ACC-006", "Q-ACC-007"} and not set(shown) & graded
-    chosen = phone.get_by_role("button", name="a. 借给他")
-    other = phone.get_by_role("button", name="b. 拒绝，请他用自己的账号")
+    from wechat_training.content.choice_order import PRACTICE_ATTEMPT, choice_order, position_label
+
+    question = catalog.questions["Q-ACC-007"]
+    order = choice_order(question, "account_security", EMPLOYEE, PRACTICE_ATTEMPT)
+    names = {c.id: f"{position_label(order.index(c.id))}. {c.text.zh}" for c in question.choices}
+    chosen = phone.get_by_role("button", name=names["a"])
+    other = phone.get_by_role("button", name=names["b"])
     assert chosen.get_attribute("aria-pressed") == "false"
     chosen.click()
     phone.wait_for_function("() => document.querySelector('.wt-choices [aria-pressed=true]') !== null")
