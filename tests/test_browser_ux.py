@@ -174,6 +174,8 @@ def test_review_names_scenarios_and_fits_a_phone(portal, phone):
     for number in range(1, len(qids)):
         phone.get_by_text(f"第 {number} 题").first.wait_for()
         phone.get_by_role("button", name="下一题").click()
+    # The last question must be on screen first: a click on the page being replaced is lost.
+    phone.get_by_text(f"第 {len(qids)} 题").first.wait_for()
     phone.get_by_role("button", name="检查答案").click()
     phone.get_by_text("提交前检查").wait_for()
     scenario = phone.locator(".wt-review-item[data-question='Q-ACC-004']")
