@@ -37,6 +37,7 @@ _catalogs: dict[Path, tuple[tuple, object]] = {}
 def content_stamp(root: Path) -> tuple:
     """Names, sizes and mtimes of the content files: a changed file means a reload."""
     files = sorted(p for sub in ("rules", "quizzes") for p in (root / sub).rglob("*.y*ml"))
+    files += [p for p in (root / "sources.yaml",) if p.is_file()]  # citations are checked against it
     return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
 
 
