@@ -4,7 +4,7 @@ One SQLAlchemy URL (SQLite by default, PostgreSQL for many employees) holds
 nbgrader's own tables (assignment, notebook, grade cells, student, submitted
 assignment/notebook, grade, comment) and ours, which keep what nbgrader cannot:
 
-- ``wt_employee``: the roster (name, department, role, email, manager, hire date);
+- ``wt_employee``: the roster (name, department, role, email, manager, hire date, WeCom user id);
 - ``wt_attempt``: every graded attempt, clean or flagged;
 - ``wt_answer``: per-question results of each attempt (for per-rule analytics);
 - ``wt_rejected``: store files that could not be read as a submission at all.
@@ -39,6 +39,7 @@ from .database import (
     DB_FILE,
     EMPLOYEE_COLUMNS,
     NBGRADER_TABLES,
+    ROSTER_COLUMNS,
     GradebookError,
     answer_table,
     attempt_table,
@@ -64,6 +65,7 @@ __all__ = [
     "DB_FILE",
     "EMPLOYEE_COLUMNS",
     "NBGRADER_TABLES",
+    "ROSTER_COLUMNS",
     "AssignmentCells",
     "AttemptRow",
     "Frames",
