@@ -51,7 +51,8 @@ def test_each_employee_gets_their_open_modules_and_managers_their_overdue_report
     ]
     assert plan.problems == [
         "E104 李雷: manager 'M999' is not on the roster; overdue publishing not escalated",
-        "E105 韩梅梅: no manager on the roster (上级/manager column empty or missing); overdue publishing not escalated",
+        "E105 韩梅梅: no manager on the roster (上级/manager column empty or missing); "
+        "overdue publishing not escalated",
     ]
 
 
