@@ -15,6 +15,8 @@ command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
 # pdftotext / pdftoppm read the certificates back in the tests.
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# openssl makes the throwaway certificate of the STARTTLS test's SMTP server.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

@@ -192,3 +192,59 @@ def test_a_crash_mid_run_resumes_without_duplicates(reminder_course, smtp_server
     again = delivery.deliver(plan, real, ReminderLog(url), retry_in_doubt=True)
     assert [o.state for o in again.outcomes].count("sent") == 1
     real.close()
+
+
+def test_starttls_with_login_verifies_the_server_and_sends(reminder_course, smtp_server, tmp_path):
+    """With STARTTLS required and a login from the environment, does the message go out over TLS to a
+    server whose certificate the configured CA file vouches for, and is a server it does not vouch
+    for refused before the password is sent?"""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.smtp import AuthResult
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"hr-bot" and auth_data.password == b"s3cret-pw")
+
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(
+        box, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        auth_required=True, authenticator=authenticator,
+    )  # fmt: skip
+    controller.start()
+    try:
+        course, url = reminder_course
+        env = {**_env(port), "WECHAT_TRAINING_SMTP_STARTTLS": "1", "WECHAT_TRAINING_SMTP_USER": "hr-bot",
+               "WECHAT_TRAINING_SMTP_PASSWORD": "s3cret-pw"}  # fmt: skip
+        untrusted = _remind(course, env)
+        assert "0 sent via email" in untrusted.stdout and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+        assert "after 1 try(s)" in untrusted.stderr  # not retried: waiting will not make it trusted
+        assert logins == []  # the password never left for an unverified server
+        trusted = _remind(course, {**env, "WECHAT_TRAINING_SMTP_CAFILE": str(cert)})
+        assert "6 sent via email" in trusted.stdout, trusted.output
+        assert len(box.messages) == 6 and logins[-1] == (b"hr-bot", b"s3cret-pw")
+    finally:
+        controller.stop()
+
+
+def test_missing_smtp_settings_are_named(tmp_path):
+    """Without host and sender in the environment, does remind say which variables to set, before
+    opening any database?"""
+    course = tmp_path / "course"
+    result = CliRunner().invoke(main, ["remind", "--via", "email", "--course-dir", str(course)], env={
+        "WECHAT_TRAINING_SMTP_HOST": "", "WECHAT_TRAINING_SMTP_FROM": ""})  # fmt: skip
+    assert not course.exists()
+    assert result.exit_code == 1
+    assert "set WECHAT_TRAINING_SMTP_HOST and WECHAT_TRAINING_SMTP_FROM to send email" in result.output

@@ -434,6 +434,8 @@ def remind(via, dry_run, out, retries, retry_in_doubt, root, course_dir, db, cam
         raise click.UsageError("choose a channel with --via email|wecom|file (or look first with --dry-run)")
     if via == "file" and out is None:
         raise click.UsageError("--via file needs --out DIR or --out FILE.jsonl")
+    # Settings first: a missing SMTP host is reported before any database is opened.
+    channel = None if dry_run else _reminder_channel(via, out, os.environ)
     book = _record_book(course_dir, db, root, campaign, as_of)
     url = gradebook.resolve_url(_course_dir(course_dir, root), db)
     plan = reminders.plan_for_book(book, url)
@@ -454,7 +456,6 @@ def remind(via, dry_run, out, retries, retry_in_doubt, root, course_dir, db, cam
             f"{len(plan.employees)} employee reminder(s), {len(plan.managers)} manager digest(s) as of {plan.day}"
         )
         return
-    channel = _reminder_channel(via, out, os.environ)
     try:
         report = delivery.deliver(plan, channel, ReminderLog(url), retries=retries, retry_in_doubt=retry_in_doubt)
     finally:

@@ -10,7 +10,12 @@ WECHAT_TRAINING_SMTP_USER           log in as this user (with the password below
 WECHAT_TRAINING_SMTP_PASSWORD
 WECHAT_TRAINING_SMTP_FROM           required: the sender address
 WECHAT_TRAINING_SMTP_FROM_NAME      default 合规培训 Compliance Training
+WECHAT_TRAINING_SMTP_CAFILE         trust this CA (PEM) for STARTTLS, e.g. the
+                                    company's internal CA; default: system CAs
 ==================================  ==============================================
+
+STARTTLS always verifies the server's certificate and host name: a password
+never goes to a server that cannot prove who it is.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 from ..delivery import DeliveryError
 from ..reminders import Reminder
@@ -45,6 +51,7 @@ class SmtpSettings:
     password: str
     sender: str
     sender_name: str
+    cafile: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> SmtpSettings:
@@ -58,6 +65,9 @@ class SmtpSettings:
         if starttls not in ("1", "0", "true", "false", "yes", "no"):
             raise SmtpSettingsError(f"{PREFIX}STARTTLS={starttls!r}: use 1 or 0")
         user, password = environ.get(f"{PREFIX}USER", ""), environ.get(f"{PREFIX}PASSWORD", "")
+        cafile = environ.get(f"{PREFIX}CAFILE", "")
+        if cafile and not Path(cafile).is_file():
+            raise SmtpSettingsError(f"{PREFIX}CAFILE={cafile!r}: no such file")
         if user and not password:
             raise SmtpSettingsError(f"{PREFIX}USER is set but {PREFIX}PASSWORD is not")
         sender = environ[f"{PREFIX}FROM"]
@@ -71,6 +81,7 @@ class SmtpSettings:
             password=password,
             sender=sender,
             sender_name=environ.get(f"{PREFIX}FROM_NAME", DEFAULT_FROM_NAME),
+            cafile=environ.get(f"{PREFIX}CAFILE", ""),
         )
 
 
@@ -130,7 +141,10 @@ class SmtpChannel:
             raise DeliveryError(
                 f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", transient=400 <= exc.smtp_code < 500
             ) from exc
-        except (OSError, smtplib.SMTPException) as exc:  # refused, reset, timed out, TLS, disconnected
+        except ssl.SSLCertVerificationError as exc:  # retrying cannot make the server trustworthy
+            self._drop()
+            raise DeliveryError(f"SMTP {self.settings.host}:{self.settings.port}: {exc}", transient=False) from exc
+        except (OSError, smtplib.SMTPException) as exc:  # refused, reset, timed out, disconnected
             self._drop()
             raise DeliveryError(f"SMTP {self.settings.host}:{self.settings.port}: {exc}", transient=True) from exc
         if refused:
@@ -144,7 +158,7 @@ class SmtpChannel:
             smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
             try:
                 if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=ssl.create_default_context(cafile=s.cafile or None))
                 if s.user:
                     smtp.login(s.user, s.password)
             except BaseException:
