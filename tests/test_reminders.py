@@ -93,9 +93,10 @@ def test_dry_run_prints_the_table_and_sends_nothing(reminder_course):
     assert lines[0].split() == ["to", "id", "name", "address", "state", "modules"]
     assert lines[1].split() == [
         "employee", "E101", "欧阳娜娜", "ouyang.nana@corp.example", "would", "send", "account_security",
-        "not_started", "2027-01-29",
+        "not_started", "due", "2027-01-29",
     ]  # fmt: skip
-    assert any(line.split()[:4] == ["employee", "E103", "王芳", "-"] for line in lines)
+    assert any(line.split()[:6] == ["employee", "E103", "王芳", "-", "no", "email"] for line in lines)
+    assert any(line.split()[-3:] == ["expiring", "until", "2027-01-25"] for line in lines)
     assert any(line.split()[:3] == ["manager", "M001", "周敏"] for line in lines)
     # Columns line up although names mix Chinese and Latin letters.
     assert len({_width(line[: line.index("would send")]) for line in lines if "would send" in line}) == 1

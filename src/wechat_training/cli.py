@@ -473,10 +473,15 @@ def remind(via, dry_run, out, retries, retry_in_doubt, root, course_dir, db, cam
         for r in plan.reminders:
             address = r.wecom_userid if via == "wecom" else r.email
             state = "already sent" if getattr(logged.get(r.key), "state", "") == "sent" else "would send"
+            if via in (None, "email") and not r.email:
+                state = "no email"
             for n, item in enumerate(r.items):
                 who = item.employee_id + " " if r.kind == reminders.MANAGER else ""
                 first = [r.kind, r.recipient_id, r.name, address or "-", state] if n == 0 else [""] * 5
-                rows.append([*first, f"{who}{item.module_id} {item.state} {item.due_date or ''}".rstrip()])
+                when = (
+                    f"until {item.valid_until}" if item.state == reminders.EXPIRING else f"due {item.due_date or '-'}"
+                )
+                rows.append([*first, f"{who}{item.module_id} {item.state} {when}"])
         _echo_table(rows)
         click.echo(
             f"{len(plan.employees)} employee reminder(s), {len(plan.managers)} manager digest(s) as of {plan.day}"
