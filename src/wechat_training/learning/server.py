@@ -58,6 +58,9 @@ class ServeOptions:
     #: Fork learner kernels from a warm template (see `forked_kernels`); POSIX only.
     fork_kernels: bool = hasattr(os, "fork")
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: More routes, (path below the server root, tornado handler class, its kwargs): the CLI adds
+    #: the certificate download here, which needs the records layer this one may not import.
+    extra_handlers: list[tuple[str, type, dict]] = field(default_factory=list)
 
 
 def kernel_manager_class():
@@ -228,9 +231,12 @@ def make_app(options: ServeOptions, module_ids: list[str]):
             handlers = super().init_handlers()
             portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"
             # The learner lands on the portal, not on a file listing.
-            return [(self.server_url, RedirectHandler, {"url": portal})] + [
-                h for h in handlers if h[0] != self.server_url
-            ]
+            extra = [(self.server_url.rstrip("/") + "/" + path, cls, kw) for path, cls, kw in options.extra_handlers]
+            return (
+                [(self.server_url, RedirectHandler, {"url": portal})]
+                + extra
+                + [h for h in handlers if h[0] != self.server_url]
+            )
 
     app = LearnerVoila(config=voila_config(options, notebook_dir))
     app.initialize([str(notebook_dir)])
