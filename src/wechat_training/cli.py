@@ -422,7 +422,7 @@ duplicates (a message caught mid-send is reported as in doubt, not resent).
 
 \b
 --via email: WECHAT_TRAINING_SMTP_HOST, _PORT (587), _STARTTLS (1|0), _USER,
-             _PASSWORD, _FROM, _FROM_NAME (environment only)
+             _PASSWORD, _FROM, _FROM_NAME, _CAFILE (environment only)
 --via wecom: WECHAT_TRAINING_WECOM_WEBHOOK (group robot URL with its key);
              20 messages a minute at most, @-mentions from the roster's
              企业微信/wecom_userid column
