@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from wechat_training.submissions import provenance
 from wechat_training.submissions import store as submissions
 
 
@@ -23,7 +24,7 @@ def make(employee="E1001", **changes):
 
 
 def test_written_submission_reads_back_equal_with_unanswered_questions_empty(tmp_path):
-    sub = make()
+    sub = submissions.seal(make(), provenance.signer_for(tmp_path, "E1001"))
     path = submissions.write(tmp_path, sub)
     assert path.parent == tmp_path / "submissions" / "account_security" / "E1001"
     back = submissions.read(path)

@@ -55,7 +55,7 @@ def open_record_book(
     frames = gradebook.read_frames(url)
     attempts = frames.attempts
     if include_store:
-        pending = pending_attempts(course_dir, set(attempts["submission_id"]))
+        pending = pending_attempts(course_dir, set(attempts["submission_id"]), catalog, url)
         if not pending.empty:
             attempts = pd.concat([attempts, pending], ignore_index=True)
     as_of = as_of or R.today()
@@ -74,23 +74,34 @@ def open_record_book(
     return RecordBook(records, answers, kept, campaign, catalog, as_of)
 
 
-def pending_attempts(course_dir: Path, graded_ids: set[str]) -> pd.DataFrame:
+def pending_attempts(
+    course_dir: Path, graded_ids: set[str], catalog: Catalog | None = None, db_url: str | None = None
+) -> pd.DataFrame:
     """Attempts in the submission store that the gradebook has not graded yet (score NaN).
 
-    Unreadable files are skipped: the grader reports and records them.
+    Only files the grader would accept show (`grader.StoreJudge.admit`: readable,
+    in their own folder, signed with their employee's key); the others are
+    rejected by the grader and never appear in anybody's record. Their content
+    and rule versions are the ones of the module's current catalogue or a
+    published version, else the attempt is left out until graded (and flagged).
     """
+    from ..assessment import gradebook
+    from ..assessment.grader import StoreJudge
     from ..submissions import store as submissions
 
+    if catalog is None:
+        raise ValueError("pending_attempts needs the catalogue to check store files as the grader does")
+    judge = StoreJudge(course_dir, catalog, gradebook.resolve_url(course_dir, db_url))
     rows: list[dict[str, Any]] = []
     for path in submissions.paths(course_dir):
         submission_id = path.stem.rsplit("_", 1)[-1]
         if submission_id in graded_ids:
             continue
-        try:
-            s = submissions.read(path)
-        except submissions.SubmissionError:
+        s, _problem = judge.admit(path)
+        if s is None or s.submission_id in graded_ids:
             continue
-        if s.submission_id in graded_ids:
+        keys = judge.keys(s.module_id, s.content_version)
+        if keys is None or keys.rule_versions != s.rule_versions:
             continue
         rows.append(
             {
