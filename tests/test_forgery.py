@@ -145,7 +145,7 @@ def forge(case: dict, course: Path, catalog: Catalog, victim_sid: str, outside: 
         (submissions.store_path(course) / MODULE / ATTACKER).symlink_to(outside, target_is_directory=True)
         return
     if special == "replay":
-        (victim_file,) = [p for p in submissions.paths(course, MODULE, VICTIM) if victim_sid in p.name]
+        victim_file = submissions.store_path(course) / MODULE / VICTIM / f"20260305T081000000Z_{victim_sid}.json"
         place(course, ATTACKER, None, name=victim_file.name, raw=victim_file.read_bytes())
         return
     if special == "duplicate_own":
