@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..content.catalog import Catalog
+from ..content.choice_order import choice_orders
 from ..submissions import store as submissions
 from ..submissions.scoring import AttemptResult, score_attempt
 from . import gradebook
@@ -37,6 +38,9 @@ class ModuleKeys:
         module = catalog.modules[module_id]
         self.module = module
         self._catalog = catalog
+        #: True when these are the current catalogue's facts (seeded choice orders
+        #: can be recomputed only for the current content).
+        self.current = version is None
         if version is None:
             self.content_version = catalog.content_version(module_id)
             self.rule_versions = catalog.rule_versions(module_id)
@@ -95,6 +99,7 @@ def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | N
             asked.append(qid)
     if sub.question_ids != keys.questions_for(sub.employee_id):
         flags.append("questions differ from the employee's seeded draw")
+    flags += choice_order_flags(catalog, sub, asked, keys.current and sub.content_version == keys.content_version)
     for qid in sub.answers:
         if qid not in sub.question_ids:
             flags.append(f"answer for a question not asked: {qid}")
@@ -102,6 +107,31 @@ def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | N
     graded_ids = asked + [q for q in module.fixed if q not in asked and q in catalog.questions]
     result = score_attempt(catalog, module_id, graded_ids, {q: sub.answers.get(q, []) for q in asked})
     return Evaluation(result, flags)
+
+
+def choice_order_flags(
+    catalog: Catalog, sub: submissions.Submission, asked: list[str], same_content: bool
+) -> list[str]:
+    """A recorded choice order that is not the employee's seeded shuffle is a tamper signal.
+
+    Scoring never uses the order (keys are choice ids); files from before
+    issue 9 record none and are not flagged. With older content the seeded
+    order cannot be recomputed, so only its shape is checked.
+    """
+    if sub.attempt is None and not sub.choice_order:
+        return []
+    if sub.attempt is None:
+        return ["choice_order recorded without an attempt number"]
+    questions = [catalog.questions[q] for q in asked]
+    if same_content:
+        expected = choice_orders(questions, sub.module_id, sub.employee_id, sub.attempt)
+        if sub.choice_order != expected:
+            return ["choice order differs from the employee's seeded shuffle for this attempt"]
+    else:
+        shapes = {q.id: sorted(c.id for c in q.choices or ()) for q in questions if q.type != "true_false"}
+        if {q: sorted(o) for q, o in sub.choice_order.items()} != shapes:
+            return ["choice order does not list each question's choices once"]
+    return []
 
 
 def timestamp_flags(

@@ -21,6 +21,11 @@ answers            {question id: [choice ids picked]}; true/false picks
 started_at         ISO 8601 UTC, when the quiz was opened
 submitted_at       ISO 8601 UTC, when it was submitted (server clock)
 identity_source    "jupyterhub", "header" or "local"
+attempt            1 for the employee's first attempt of the module, 2 for the
+                   next…; part of the seed of the choice order (optional:
+                   files written before issue 9 lack it)
+choice_order       {question id: [choice ids in the order shown]} for every
+                   question with choices (optional, like attempt)
 signature          HMAC of all other fields with the employee's key
                    (`provenance`); the store assigns submission_id and
                    signature when it writes (`seal`)
@@ -74,6 +79,8 @@ MAX_LIST = 500
 #: Deepest JSON nesting the format has is 3 (object > answers > list).
 MAX_DEPTH = 8
 MAX_INT_DIGITS = 12
+#: Keys added after the first files were written; older files without them stay readable.
+OPTIONAL_KEYS = frozenset({"attempt", "choice_order"})
 
 
 class SubmissionError(ValueError):
@@ -93,6 +100,10 @@ class Submission:
     submitted_at: str
     identity_source: str
     format: str = FORMAT
+    #: Issue 9: which attempt this is and the choice order shown; absent (None, {})
+    #: in files written before choices were shuffled.
+    attempt: int | None = None
+    choice_order: dict[str, list[str]] = field(default_factory=dict)
     #: HMAC by the employee's key over every other field ('' until sealed).
     signature: str = ""
     path: Path | None = field(default=None, compare=False)
@@ -130,6 +141,8 @@ def new_submission(
     started_at: str,
     identity_source: str,
     submitted_at: str | None = None,
+    attempt: int | None = None,
+    choice_order: Mapping[str, Sequence[str]] | None = None,
 ) -> Submission:
     check_employee_id(employee_id)
     return Submission(
@@ -143,6 +156,8 @@ def new_submission(
         started_at=started_at,
         submitted_at=submitted_at or utc_now(),
         identity_source=identity_source,
+        attempt=attempt,
+        choice_order={qid: list(order) for qid, order in (choice_order or {}).items()},
     )
 
 
@@ -216,8 +231,9 @@ def read(path: Path) -> Submission:
         raise SubmissionError(f"{path}: not a {FORMAT} file")
     data.setdefault("signature", "")  # files from before issue 15: read, then rejected as unsigned
     expected = {f for f in Submission.__dataclass_fields__ if f != "path"}
-    if set(data) != expected:
-        missing, extra = sorted(expected - set(data)), sorted(set(data) - expected)
+    missing = sorted(expected - set(data) - OPTIONAL_KEYS)
+    extra = sorted(set(data) - expected)
+    if missing or extra:
         raise SubmissionError(f"{path}: keys differ from the format (missing {missing}, unexpected {extra})")
     for key in ("submission_id", "employee_id", "module_id", "content_version", "started_at", "submitted_at",
                 "identity_source", "signature"):
@@ -246,6 +262,15 @@ def read(path: Path) -> Submission:
         _short(k, MAX_RULE_ID) and type(v) is int and 0 <= v < 10**9 for k, v in versions.items()
     ):
         raise SubmissionError(f"{path}: rule_versions must map rule ids to integers")
+    attempt = data.get("attempt")
+    if attempt is not None and (not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1):
+        raise SubmissionError(f"{path}: attempt must be a whole number from 1")
+    order = data.get("choice_order", {})
+    if not isinstance(order, dict) or len(order) > MAX_LIST or not all(
+        _short(k, MAX_QUESTION_ID) and isinstance(v, list) and len(v) <= 64 and all(_short(c, 16) for c in v)
+        for k, v in order.items()
+    ):
+        raise SubmissionError(f"{path}: choice_order must map question ids to lists of choice ids")
     for key in ("started_at", "submitted_at"):
         try:
             moment = datetime.fromisoformat(data[key].replace("Z", "+00:00"))

@@ -61,9 +61,11 @@ from .database import (
 from .employees import employees, upsert_employees
 from .lock import GradeLockBusy, grade_lock
 from .published import PublishedVersion, published_versions, record_published
-from .frames import Frames, read_frames
+from .frames import Frames, attempted_modules, read_answers, read_frames
 
 __all__ = [
+    "attempted_modules",
+    "read_answers",
     "ANSWER_COLUMNS",
     "ATTEMPT_COLUMNS",
     "COURSE_ID",
