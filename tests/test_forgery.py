@@ -21,6 +21,7 @@ import test_grader
 import yaml
 from click.testing import CliRunner
 from test_grader import MODULE, key, wrong
+from test_postgres import pg_server  # noqa: F401  (the real server fixture)
 
 from wechat_training.assessment import gradebook, grader
 from wechat_training.cli import main
@@ -124,7 +125,7 @@ def forge(case: dict, course: Path, catalog: Catalog, victim_sid: str, outside: 
     data = honest_fields(catalog, course)
     special = case.get("special")
     if special == "fifo":
-        os.mkfifo(submissions.store_path(course) / MODULE / VICTIM / "20260306T081000000Z_" f"{'f' * 32}.json")
+        os.mkfifo(submissions.store_path(course) / MODULE / VICTIM / f"20260306T081000000Z_{'f' * 32}.json")
         return
     if special == "dev_zero":
         (submissions.store_path(course) / MODULE / VICTIM / f"20260306T081000000Z_{'0' * 32}.json").symlink_to(
@@ -173,7 +174,10 @@ def forge(case: dict, course: Path, catalog: Catalog, victim_sid: str, outside: 
         data["employee_id"] = folder
         place(course, folder, resign(course, data), name=f"x_{data['submission_id']}.json")
         return
-    changes = {k: (VICTIM if v == "$victim" else victim_sid if v == "$victim_sid" else v) for k, v in case.get("set", {}).items()}
+    changes = {
+        k: (VICTIM if v == "$victim" else victim_sid if v == "$victim_sid" else v)
+        for k, v in case.get("set", {}).items()
+    }
     if changes.pop("wrong", False):
         data["answers"] = {q: wrong(catalog, q) for q in data["question_ids"]}
     if changes.pop("answers_tampered", False):
@@ -226,7 +230,7 @@ def check(case, course, attacked, catalog, db_clean, db_attacked) -> None:
     assert "attempts 2" in graded_clean
     url = gradebook.resolve_url(attacked, db_attacked)
     if case["outcome"] == "rejected":
-        assert f"rejected: " in log and case["flag"] in log, log
+        assert "rejected: " in log and case["flag"] in log, log
         assert any(case["flag"] in r["reason"] for r in gradebook.rejected(url))
     else:
         flagged = gradebook.read_frames(url).attempts
@@ -288,7 +292,7 @@ def test_every_forgery_at_once_changes_no_other_record_postgresql(pg_two, tmp_pa
 
 
 @pytest.fixture
-def pg_two(pg_server, request):
+def pg_two(pg_server, request):  # noqa: F811
     import psycopg2
 
     urls = []
@@ -303,9 +307,6 @@ def pg_two(pg_server, request):
     yield tuple(urls)
     for url in urls:
         gradebook.dispose(url)
-
-
-from test_postgres import pg_server  # noqa: E402,F401  (the real server fixture)
 
 
 # ----------------------------------------------------------------- reading is bounded and total
@@ -323,14 +324,22 @@ def test_fifo_and_dev_zero_do_not_hang_grade_or_records(tmp_path, catalog):
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "wechat_training", "grade", *common],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "not a regular file" in done.stderr and "a symlink (not followed)" in done.stderr
     assert "graded 1 new submission(s)" in done.stdout
     shown = subprocess.run(
         [sys.executable, "-m", "wechat_training", "records", "show", VICTIM, *common, "--as-of", AS_OF],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert shown.returncode == 0 and "attempts 2" in shown.stdout, shown.stdout + shown.stderr
     assert time.monotonic() - started < 110
@@ -343,9 +352,7 @@ def test_a_second_grade_run_exits_cleanly_while_the_first_holds_the_lock(tmp_pat
     course, _sid = base_course(tmp_path, catalog, None)
     url = gradebook.resolve_url(course)
     with gradebook.grade_lock(url):
-        result = CliRunner().invoke(
-            main, ["grade", "--root", str(catalog.root), "--course-dir", str(course)]
-        )
+        result = CliRunner().invoke(main, ["grade", "--root", str(catalog.root), "--course-dir", str(course)])
         assert result.exit_code == 1
         assert "another `wechat-training grade` is running" in result.stderr
         assert "Traceback" not in result.stderr + result.output
@@ -361,8 +368,9 @@ def test_two_overlapping_grade_processes_one_waits(tmp_path, catalog):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     command = [sys.executable, "-m", "wechat_training", "grade", "--wait", "120", "--root", str(catalog.root)]
     command += ["--course-dir", str(course)]
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-            for _ in range(2)]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)
+    ]
     outputs = [r.communicate(timeout=240) for r in runs]
     assert [r.returncode for r in runs] == [0, 0], outputs
     assert sorted(o[0].split(" new")[0] for o in outputs) == ["graded 0", "graded 1"], outputs
@@ -372,7 +380,37 @@ def test_two_overlapping_grade_processes_one_waits(tmp_path, catalog):
 def test_postgresql_grade_lock_is_an_advisory_lock(pg_two, tmp_path, catalog):
     url = pg_two[0]
     course, _sid = base_course(tmp_path, catalog, url)
-    with gradebook.grade_lock(url):
-        with pytest.raises(gradebook.GradeLockBusy, match="another `wechat-training grade`"):
-            grader.grade(course, catalog, db_url=url, wait=0.5)
+    with gradebook.grade_lock(url), pytest.raises(gradebook.GradeLockBusy, match="another `wechat-training grade`"):
+        grader.grade(course, catalog, db_url=url, wait=0.5)
     assert grader.grade(course, catalog, db_url=url).graded == 1
+
+
+# ----------------------------------------------------------------- the portal agrees with the record
+
+
+@pytest.mark.parametrize(
+    "name", ["unknown_content_version_easy_draw", "inflated_rule_versions", "backdated_before_campaign_opened"]
+)
+def test_the_portal_never_shows_passed_for_an_attempt_the_grader_flags(name, tmp_path, catalog):
+    from wechat_training.learning import status
+
+    case = next(c for c in CORPUS if c["name"] == name)
+    course = tmp_path / "course"
+    forge(case, course, catalog, "0" * 32, tmp_path / "outside")
+    due = next(d for d in status.modules_due(catalog, ATTACKER, grader_today()) if d.module_id == MODULE)
+    shown = status.module_status(catalog, course, ATTACKER, due)
+    report = grader.grade(course, catalog)
+    assert report.flagged == 1
+    assert shown.attempts == 1 and shown.status != status.PASSED
+    # An unsigned copy in the attacker's own folder is not even an attempt, as for the grader.
+    forge({"set": {}, "sign": "none"}, course, catalog, "0" * 32, tmp_path / "outside")
+    assert status.module_status(catalog, course, ATTACKER, due).attempts == 1
+    # The honest all-right attempt does show passed.
+    place(course, ATTACKER, honest_fields(catalog, course))
+    assert status.module_status(catalog, course, ATTACKER, due).status == status.PASSED
+
+
+def grader_today():
+    from datetime import date
+
+    return date(2026, 3, 10)

@@ -100,7 +100,10 @@ def test_a_kernel_key_signs_for_its_own_employee_only(tmp_path, monkeypatch):
     path = submissions.write(tmp_path, make())
     written = submissions.read(path)
     verifier = provenance.Verifier(master)
-    assert verifier.problem("E1001", written.module_id, written.submission_id, written.signed_fields(), written.signature) is None
+    assert (
+        verifier.problem("E1001", written.module_id, written.submission_id, written.signed_fields(), written.signature)
+        is None
+    )
     # The same bytes claimed by another employee: neither the id nor the signature is theirs.
     assert "not issued to E1002" in verifier.problem(
         "E1002", written.module_id, written.submission_id, written.signed_fields(), written.signature

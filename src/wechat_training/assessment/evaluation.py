@@ -58,7 +58,11 @@ class ModuleKeys:
 
     def published(self) -> gradebook.PublishedVersion:
         return gradebook.PublishedVersion(
-            self.module.id, self.content_version, dict(self.rule_versions), list(self.fixed), list(self._pool),
+            self.module.id,
+            self.content_version,
+            dict(self.rule_versions),
+            list(self.fixed),
+            list(self._pool),
             self.draw_count,
         )
 

@@ -192,7 +192,9 @@ def _grade_locked(
         if since_stamp and stamp and stamp < since_stamp:
             continue
         report.considered += 1
-        if (path.parent.parent.name, path.parent.name, sid) in done_ids or _relative(course_dir, path)[:512] in done_rejected:
+        if (path.parent.parent.name, path.parent.name, sid) in done_ids or _relative(course_dir, path)[
+            :512
+        ] in done_rejected:
             report.already += 1
             continue
         todo.append(path)

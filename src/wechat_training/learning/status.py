@@ -9,8 +9,9 @@ also passes the grader's checks the portal can repeat: current content and
 rule versions, the employee's seeded draw, no answers to questions not asked,
 times in order and inside the campaign window. An attempt on an older content
 version counts as made but never shows passed here (the grader may still
-accept it against the published versions table, which the kernel cannot read). Due dates come from the campaign file when the campaign module and
-file exist; without them every module is due, with no date.
+accept it against the published versions table, which the kernel cannot read).
+Due dates come from the campaign file when the campaign module and file exist;
+without them every module is due, with no date.
 """
 
 from __future__ import annotations

@@ -143,7 +143,8 @@ def signer_for(course_dir: Path | None, employee_id: str) -> Signer:
         owner, _, hex_key = configured.rpartition(":")
         if owner != employee_id:
             raise StoreKeyError(
-                f"{SIGNING_KEY_VARIABLE} is for employee {owner!r}, not {employee_id!r}: this process cannot sign for them"
+                f"{SIGNING_KEY_VARIABLE} is for employee {owner!r}, not {employee_id!r}: "
+                "this process cannot sign for them"
             )
         return Signer(employee_id, _parse_hex(hex_key, SIGNING_KEY_VARIABLE))
     master = master_key(course_dir, create=True)
@@ -170,7 +171,9 @@ class Verifier:
             found = self._signers[employee_id] = Signer(employee_id, employee_key(self._master, employee_id))
         return found
 
-    def problem(self, employee_id: str, module_id: str, submission_id: str, fields: Mapping[str, Any], signature: str) -> str | None:
+    def problem(
+        self, employee_id: str, module_id: str, submission_id: str, fields: Mapping[str, Any], signature: str
+    ) -> str | None:
         """None when the file is provably the portal's for that employee, else why not."""
         if not signature:
             return "unsigned: not written by the portal (no signature)"
@@ -178,7 +181,9 @@ class Verifier:
         if signer is None:
             return "cannot be verified: no store key (set $WECHAT_TRAINING_STORE_KEY or keep the course's .store_key)"
         if not signer.check_id(module_id, submission_id):
-            return f"submission id {submission_id} was not issued to {employee_id} for {module_id} (reused or forged id)"
+            return (
+                f"submission id {submission_id} was not issued to {employee_id} for {module_id} (reused or forged id)"
+            )
         if not signer.verify(fields, signature):
             return f"signature does not match: not written by the portal for {employee_id}, or edited since"
         return None

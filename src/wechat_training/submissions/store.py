@@ -191,7 +191,9 @@ def write(course_dir: Path, submission: Submission, signer: provenance.Signer | 
         # A folder planted as a symlink would take the attempt out of the store,
         # where the grader never counts it: refuse loudly instead.
         if part.is_symlink():
-            raise SubmissionError(f"{part}: the store folder is a symlink; remove it (an attempt is never written through it)")
+            raise SubmissionError(
+                f"{part}: the store folder is a symlink; remove it (an attempt is never written through it)"
+            )
     directory.mkdir(parents=True, exist_ok=True)
     stamp = submission.submitted_at.replace(":", "").replace("-", "").replace(".", "")
     target = directory / f"{stamp}_{submission.submission_id}.json"
@@ -224,7 +226,9 @@ def read(path: Path) -> Submission:
         data = json.loads(raw.decode("utf-8"), parse_int=_small_int, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and huge integers; RecursionError deep nesting.
-        raise SubmissionError(f"{path}: not a readable JSON submission ({type(exc).__name__}: {str(exc)[:200]})") from exc
+        raise SubmissionError(
+            f"{path}: not a readable JSON submission ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from exc
     if _depth(data) > MAX_DEPTH:
         raise SubmissionError(f"{path}: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -235,8 +239,16 @@ def read(path: Path) -> Submission:
     extra = sorted(set(data) - expected)
     if missing or extra:
         raise SubmissionError(f"{path}: keys differ from the format (missing {missing}, unexpected {extra})")
-    for key in ("submission_id", "employee_id", "module_id", "content_version", "started_at", "submitted_at",
-                "identity_source", "signature"):
+    for key in (
+        "submission_id",
+        "employee_id",
+        "module_id",
+        "content_version",
+        "started_at",
+        "submitted_at",
+        "identity_source",
+        "signature",
+    ):
         _require(path, data, key, str)
     if not EMPLOYEE_ID_PATTERN.match(data["employee_id"]):
         raise SubmissionError(f"{path}: invalid employee id {data['employee_id'][:80]!r}")
@@ -244,31 +256,46 @@ def read(path: Path) -> Submission:
         raise SubmissionError(f"{path}: invalid module id {data['module_id'][:80]!r}")
     if not provenance.SUBMISSION_ID_PATTERN.match(data["submission_id"]):
         raise SubmissionError(f"{path}: submission id must be 32 lowercase hex digits")
-    for key, limit in (("content_version", MAX_CONTENT_VERSION), ("started_at", MAX_TIME_TEXT),
-                       ("submitted_at", MAX_TIME_TEXT), ("identity_source", 16), ("signature", 64)):
+    for key, limit in (
+        ("content_version", MAX_CONTENT_VERSION),
+        ("started_at", MAX_TIME_TEXT),
+        ("submitted_at", MAX_TIME_TEXT),
+        ("identity_source", 16),
+        ("signature", 64),
+    ):
         if len(data[key]) > limit:
             raise SubmissionError(f"{path}: '{key}' is longer than {limit} characters")
     qids = data["question_ids"]
     if not isinstance(qids, list) or len(qids) > MAX_LIST or not all(_short(q, MAX_QUESTION_ID) for q in qids):
         raise SubmissionError(f"{path}: question_ids must be a list of at most {MAX_LIST} short strings")
     answers = data["answers"]
-    if not isinstance(answers, dict) or len(answers) > MAX_LIST or not all(
-        _short(k, MAX_QUESTION_ID) and isinstance(v, list) and len(v) <= 64 and all(_short(c, 16) for c in v)
-        for k, v in answers.items()
+    if (
+        not isinstance(answers, dict)
+        or len(answers) > MAX_LIST
+        or not all(
+            _short(k, MAX_QUESTION_ID) and isinstance(v, list) and len(v) <= 64 and all(_short(c, 16) for c in v)
+            for k, v in answers.items()
+        )
     ):
         raise SubmissionError(f"{path}: answers must map question ids to lists of choice ids")
     versions = data["rule_versions"]
-    if not isinstance(versions, dict) or len(versions) > MAX_LIST or not all(
-        _short(k, MAX_RULE_ID) and type(v) is int and 0 <= v < 10**9 for k, v in versions.items()
+    if (
+        not isinstance(versions, dict)
+        or len(versions) > MAX_LIST
+        or not all(_short(k, MAX_RULE_ID) and type(v) is int and 0 <= v < 10**9 for k, v in versions.items())
     ):
         raise SubmissionError(f"{path}: rule_versions must map rule ids to integers")
     attempt = data.get("attempt")
     if attempt is not None and (not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1):
         raise SubmissionError(f"{path}: attempt must be a whole number from 1")
     order = data.get("choice_order", {})
-    if not isinstance(order, dict) or len(order) > MAX_LIST or not all(
-        _short(k, MAX_QUESTION_ID) and isinstance(v, list) and len(v) <= 64 and all(_short(c, 16) for c in v)
-        for k, v in order.items()
+    if (
+        not isinstance(order, dict)
+        or len(order) > MAX_LIST
+        or not all(
+            _short(k, MAX_QUESTION_ID) and isinstance(v, list) and len(v) <= 64 and all(_short(c, 16) for c in v)
+            for k, v in order.items()
+        )
     ):
         raise SubmissionError(f"{path}: choice_order must map question ids to lists of choice ids")
     for key in ("started_at", "submitted_at"):

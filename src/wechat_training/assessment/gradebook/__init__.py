@@ -59,9 +59,9 @@ from .database import (
     utc_text,
 )
 from .employees import employees, upsert_employees
+from .frames import Frames, attempted_modules, read_answers, read_frames
 from .lock import GradeLockBusy, grade_lock
 from .published import PublishedVersion, published_versions, record_published
-from .frames import Frames, attempted_modules, read_answers, read_frames
 
 __all__ = [
     "attempted_modules",

@@ -33,8 +33,10 @@ def record_published(db_url: str, versions: list[PublishedVersion]) -> int:
     engine = engine_for(db_url)
     published_table.create(engine, checkfirst=True)
     with engine.begin() as conn:
-        known = {(r.module_id, r.content_version) for r in conn.execute(
-            sa.select(published_table.c.module_id, published_table.c.content_version))}
+        known = {
+            (r.module_id, r.content_version)
+            for r in conn.execute(sa.select(published_table.c.module_id, published_table.c.content_version))
+        }
         fresh = [
             {
                 "module_id": v.module_id,
@@ -61,8 +63,12 @@ def published_versions(db_url: str) -> dict[tuple[str, str], PublishedVersion]:
         rows = conn.execute(sa.select(published_table)).all()
     return {
         (r.module_id, r.content_version): PublishedVersion(
-            r.module_id, r.content_version, json.loads(r.rule_versions), json.loads(r.fixed),
-            json.loads(r.pool), int(r.draw_count),
+            r.module_id,
+            r.content_version,
+            json.loads(r.rule_versions),
+            json.loads(r.fixed),
+            json.loads(r.pool),
+            int(r.draw_count),
         )
         for r in rows
     }
