@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..submissions import provenance
 from . import notebooks as learner_notebooks
-from .identity import HEADER_NAME_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
+from .identity import HEADER_NAME_VARIABLE, HUB_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
 
 DEMO_EMPLOYEE = "E000042"
 DEMO_EMPLOYEE_NAME = "王小明 (demo)"
@@ -118,9 +118,15 @@ def learner_environment(options: ServeOptions) -> dict[str, str]:
         env[LOCAL_VARIABLE] = options.employee
         if options.employee_name:
             env[ROSTER_NAME_VARIABLE] = options.employee_name
+    if not options.trusted_header:
         # The kernel gets its employee's signing key only, never the master key.
-        master = provenance.master_key(options.course_dir, create=True)
-        env.update(provenance.signing_environment(master, options.employee))
+        # Under JupyterHub the kernel's identity is JUPYTERHUB_USER (see
+        # `identity.resolve`); a spawner that already set the key (the server
+        # then cannot read the master key at all) is left alone.
+        signs_for = os.environ.get(HUB_VARIABLE) or options.employee
+        if signs_for and provenance.SIGNING_KEY_VARIABLE not in os.environ:
+            master = provenance.master_key(options.course_dir, create=True)
+            env.update(provenance.signing_environment(master, signs_for))
     return env
 
 

@@ -15,7 +15,10 @@ Interface (the serving side, JupyterHub hooks and the grader rely on it)
   `signing_environment`); `serve` sets it, and a JupyterHub spawner hook sets it
   per user with the same function. A kernel holding it can sign files for its
   own employee only: it cannot derive anyone else's key (HMAC is one-way in the
-  master key).
+  master key). `serve` derives it for ``$JUPYTERHUB_USER`` (else ``--employee``)
+  unless the variable is already set; a JupyterHub spawner that runs user
+  servers as other Unix users should set it itself, e.g. in a pre-spawn hook:
+  ``spawner.environment.update(signing_environment(master_key(course_dir), user))``.
 * **Submission id** (32 hex) = nonce (16 hex, random) + the first 16 hex of
   HMAC(employee key, ``"submission id\\0" + module_id + "\\0" + nonce``). An id is
   thereby bound to one employee and module: copying another employee's id into
