@@ -83,6 +83,20 @@ rejected_table = sa.Table(
     sa.Column("seen_at", sa.Text, nullable=False),
 )
 
+published_table = sa.Table(
+    "wt_published",
+    metadata,
+    # Every (module, content version) the catalogue really had, recorded by
+    # `build` and `grade`: the grader accepts only these versions (issue 15).
+    sa.Column("module_id", sa.String(40), primary_key=True),
+    sa.Column("content_version", sa.String(64), primary_key=True),
+    sa.Column("rule_versions", sa.Text, nullable=False),  #: JSON {rule id: version} of that version
+    sa.Column("fixed", sa.Text, nullable=False),  #: JSON list: the fixed questions, in order
+    sa.Column("pool", sa.Text, nullable=False),  #: JSON list: the draw pool, sorted
+    sa.Column("draw_count", sa.Integer, nullable=False),
+    sa.Column("published_at", sa.Text, nullable=False),  #: ISO UTC, first seen
+)
+
 EMPLOYEE_COLUMNS = ["employee_id", "name", "department", "role", "email", "manager", "hire_date"]
 #: Every roster column the import writes: the frames for the roll-up keep EMPLOYEE_COLUMNS only.
 ROSTER_COLUMNS = [*EMPLOYEE_COLUMNS, "wecom_userid"]
