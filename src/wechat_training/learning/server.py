@@ -30,9 +30,13 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import notebooks as learner_notebooks
 from .identity import HEADER_NAME_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
+
+if TYPE_CHECKING:
+    from .hub_portal import HubService, ProfileLookup
 
 DEMO_EMPLOYEE = "E000042"
 DEMO_EMPLOYEE_NAME = "王小明 (demo)"
@@ -58,6 +62,10 @@ class ServeOptions:
     #: Fork learner kernels from a warm template (see `forked_kernels`); POSIX only.
     fork_kernels: bool = hasattr(os, "fork")
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Run as a JupyterHub service shared by every employee (`hub_portal`):
+    #: identity is the hub user of each visit, profiles come from `profile_lookup`.
+    hub: HubService | None = None
+    profile_lookup: ProfileLookup | None = None
 
 
 def kernel_manager_class():
@@ -73,6 +81,13 @@ def kernel_manager_class():
             config=True,
             help="Seconds of inactivity after which even a kernel with an open tab is shut down.",
         )
+
+        async def start_kernel(self, *args, **kwargs):
+            from .hub_portal import with_visit
+
+            if "env" in kwargs:
+                kwargs["env"] = with_visit(kwargs["env"])
+            return await super().start_kernel(*args, **kwargs)
 
         async def cull_kernel_if_idle(self, kernel_id):
             await super().cull_kernel_if_idle(kernel_id)
@@ -107,6 +122,9 @@ def learner_environment(options: ServeOptions) -> dict[str, str]:
         "WECHAT_TRAINING_COURSE_DIR": str(options.course_dir),
         **options.extra_env,
     }
+    if options.hub is not None:
+        # Identity and profile arrive per visit (hub_portal); never a fixed employee.
+        return env
     if options.trusted_header:
         env[HEADER_NAME_VARIABLE] = options.trusted_header
     elif options.employee:
@@ -150,6 +168,10 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
     c.VoilaExecutor.cell_error_instruction = (
         "请刷新页面；如仍出错，请联系培训负责人。Reload the page; if it persists, tell your training contact."
     )
+    if options.hub is not None:
+        from .hub_portal import hub_config
+
+        hub_config(c, options.hub)
     if options.fork_kernels:
         from .forked_kernels import PROVISIONER_NAME
 
@@ -208,6 +230,10 @@ def make_app(options: ServeOptions, module_ids: list[str]):
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
     share_compiled_templates()
+    if options.hub is not None:
+        from . import hub_portal
+
+        hub_portal.install_visit_hooks()
     template = None
     if options.fork_kernels:
         from .forked_kernels import Zygote, register_provisioner
@@ -228,13 +254,32 @@ def make_app(options: ServeOptions, module_ids: list[str]):
             handlers = super().init_handlers()
             portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"
             # The learner lands on the portal, not on a file listing.
-            return [(self.server_url, RedirectHandler, {"url": portal})] + [
+            handlers = [(self.server_url, RedirectHandler, {"url": portal})] + [
                 h for h in handlers if h[0] != self.server_url
             ]
+            if options.hub is not None:
+                handlers = hub_handlers(handlers, self.server_url, options)
+            return handlers
 
     app = LearnerVoila(config=voila_config(options, notebook_dir))
     app.initialize([str(notebook_dir)])
     return app
+
+
+def hub_handlers(handlers: list[tuple], server_url: str, options: ServeOptions) -> list[tuple]:
+    """Voila's handlers made safe to share behind the hub (see `hub_portal`)."""
+    from voila.request_info_handler import RequestInfoSocketHandler
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    from . import hub_portal
+
+    if options.profile_lookup is None:
+        raise hub_portal.HubServiceError("a portal under the hub needs a roster lookup")
+    visit = hub_portal.visit_handler_class(TornadoVoilaHandler, options.profile_lookup)
+    kernel_only = hub_portal.request_info_handler_class(RequestInfoSocketHandler)
+    swapped = {TornadoVoilaHandler: visit, RequestInfoSocketHandler: kernel_only}
+    handlers = [(h[0], swapped.get(h[1], h[1]), *h[2:]) for h in handlers]
+    return hub_portal.prefixed_handlers(handlers, server_url)
 
 
 def serve(options: ServeOptions, module_ids: list[str]) -> None:

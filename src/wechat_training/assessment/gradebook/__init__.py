@@ -53,7 +53,7 @@ from .database import (
     resolve_url,
     utc_text,
 )
-from .employees import employees, upsert_employees
+from .employees import employee_by_login, employees, upsert_employees
 from .frames import Frames, read_frames
 
 __all__ = [
@@ -74,6 +74,7 @@ __all__ = [
     "best_key",
     "default_url",
     "dispose",
+    "employee_by_login",
     "employee_table",
     "employees",
     "engine_for",
