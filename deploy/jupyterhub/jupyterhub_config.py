@@ -97,7 +97,11 @@ c.JupyterHub.load_groups = {
 c.JupyterHub.load_roles = [
     # Every user, employees included: the portal and nothing else (no `self`,
     # hence no server of their own to start).
-    {"name": "user", "scopes": ["access:services!service=portal", "read:users:name!user"]},
+    {
+        "name": "user",
+        # access to the portal, plus what the OAuth login to it needs to identify them.
+        "scopes": ["access:services!service=portal", "read:users:name!user", "read:users:groups!user"],
+    },
     {
         "name": "hr-dashboard",
         "groups": ["hr"],
