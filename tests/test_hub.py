@@ -266,6 +266,9 @@ def test_an_employee_reaches_only_the_portal_and_only_as_themself(hub, browser, 
             answer = api.get(hub["url"] + path)
             assert answer.status in (403, 404), (path, answer.status, answer.text()[:300])
             assert "HR dashboard" not in answer.text()
+        # The content (answer keys included) is never served as files: Voila serves images only.
+        for path in ("voila/files/portal.ipynb", "voila/files/../../quizzes/modules/account_security.yaml"):
+            assert api.get(hub["url"] + "/services/portal/" + path).status in (403, 404), path
         # Voila's per-visit request channel is for the kernel only, never through the proxy.
         answer = api.get(hub["url"] + f"/services/portal/voila/query/{own_kernel}")
         assert answer.status == 403
