@@ -72,9 +72,32 @@ def _load(root: Path | None):
 
 @main.command()
 @root_option
-def check(root: Path | None) -> None:
-    """Validate every rule, question and module; print all problems as path:line: message."""
+@click.option(
+    "--strict/--lenient",
+    default=False,
+    help="--strict: item-writing warnings (cues a guesser could use, see docs/content-format.md) "
+    "are errors and fail the check, as in CI. Default --lenient: they are printed, the check passes.",
+)
+def check(root: Path | None, strict: bool) -> None:
+    """Validate every rule, question and module; print all problems as path:line: message.
+
+    Then lint how the items are written (the key is the longest choice, true/false
+    items are mostly false, near-duplicate scenarios…) and print each finding as
+    path:line: warning: message.
+    """
+    from .content.item_lint import lint
+
     catalog = _load(root)
+    findings = lint(catalog)
+    if strict:
+        findings = [f.as_error() for f in findings]
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if strict and findings:
+        click.echo(f"{len(findings)} problem(s) found.", err=True)
+        sys.exit(1)
+    if findings:
+        click.echo(f"{len(findings)} warning(s).", err=True)
     click.echo(catalog.summary())
 
 
@@ -90,7 +113,9 @@ def catalog(root: Path | None, as_json: bool) -> None:
 # --------------------------------------------------------------------------- records (issue 5)
 
 
-def _record_book(course_dir: Path | None, db: str | None, root: Path | None, campaign: Path | None, as_of):
+def _record_book(
+    course_dir: Path | None, db: str | None, root: Path | None, campaign: Path | None, as_of, employee_id=None
+):
     from .content.problems import ContentError
     from .records.book import open_record_book
 
@@ -101,6 +126,7 @@ def _record_book(course_dir: Path | None, db: str | None, root: Path | None, cam
             db_url=db,
             campaign_path=campaign,
             as_of=as_of.date() if as_of else None,
+            employee_id=employee_id,
         )
     except ContentError as exc:
         for problem in exc.problems:
@@ -163,7 +189,7 @@ def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> Non
 
     from .records import rollup as R
 
-    book = _record_book(course_dir, db, root, campaign, as_of)
+    book = _record_book(course_dir, db, root, campaign, as_of, employee_id=employee_id)
     try:
         mine = R.employee_records(book.records, employee_id)
     except KeyError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -21,64 +22,128 @@ from .database import (
 
 @dataclass(frozen=True)
 class Frames:
-    """Tidy frames of the gradebook for the records roll-up (see the contract)."""
+    """Tidy frames of the gradebook for the records roll-up (see the contract).
+
+    `answers` is read on first use: the records and their exports never need it,
+    and at 100,000 employees x 6 modules it was 35 s of a 40 s read
+    (shared/PERF_NOTES.md); only per-rule analytics and the dashboard ask for it.
+    """
 
     employees: Any  #: pandas.DataFrame [EMPLOYEE_COLUMNS]
     attempts: Any  #: pandas.DataFrame [ATTEMPT_COLUMNS]
-    answers: Any  #: pandas.DataFrame [ANSWER_COLUMNS], one row per (submission, question, rule)
+    db_url: str = ""
+    employee_id: str | None = None  #: set when only one employee's rows were read
+
+    @functools.cached_property
+    def answers(self) -> Any:
+        """pandas.DataFrame [ANSWER_COLUMNS], one row per (submission, question, rule)."""
+        return read_answers(self.db_url, employee_id=self.employee_id)
 
 
-def read_frames(db_url: str) -> Frames:
-    """Read the roster, every attempt and every answer into pandas frames.
+def read_frames(db_url: str, *, employee_id: str | None = None) -> Frames:
+    """Read the roster and every attempt into pandas frames (answers on first use).
 
-    A database without our tables (nothing graded yet) gives empty frames with
-    the right columns. Times are tz-aware UTC; rule_versions is a dict;
-    red_line_misses is a count.
+    With `employee_id`, only that employee's roster row and attempts are read,
+    through the (employee_id, module_id) index: `records show` stays fast at
+    any size. A database without our tables (nothing graded yet) gives empty
+    frames with the right columns. Times are tz-aware UTC; rule_versions is a
+    dict; red_line_misses is a count.
     """
     import pandas as pd
 
     engine = engine_for(db_url)
     present = set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
-        if employee_table.name in present:
-            emp = pd.DataFrame(
-                [tuple(r) for r in conn.execute(sa.select(*[employee_table.c[c] for c in EMPLOYEE_COLUMNS]))],
-                columns=EMPLOYEE_COLUMNS,
-            )
-        else:
-            emp = pd.DataFrame(columns=EMPLOYEE_COLUMNS)
-        if attempt_table.name in present:
-            att = pd.DataFrame(
-                [tuple(r) for r in conn.execute(sa.select(*[attempt_table.c[c] for c in ATTEMPT_COLUMNS]))],
-                columns=ATTEMPT_COLUMNS,
-            )
-            ans_rows = conn.execute(
-                sa.select(
-                    answer_table.c.submission_id,
-                    attempt_table.c.employee_id,
-                    attempt_table.c.module_id,
-                    answer_table.c.question_id,
-                    answer_table.c.rules,
-                    answer_table.c.correct,
-                ).join(attempt_table, attempt_table.c.submission_id == answer_table.c.submission_id)
-            ).all()
-        else:
-            att = pd.DataFrame(columns=ATTEMPT_COLUMNS)
-            ans_rows = []
+        emp_query = sa.select(*[employee_table.c[c] for c in EMPLOYEE_COLUMNS])
+        att_query = sa.select(*[attempt_table.c[c] for c in ATTEMPT_COLUMNS])
+        if employee_id is not None:
+            emp_query = emp_query.where(employee_table.c.employee_id == employee_id)
+            att_query = att_query.where(attempt_table.c.employee_id == employee_id)
+        emp = _frame(conn, emp_query, EMPLOYEE_COLUMNS) if employee_table.name in present else None
+        att = _frame(conn, att_query, ATTEMPT_COLUMNS) if attempt_table.name in present else None
+    emp = pd.DataFrame(columns=EMPLOYEE_COLUMNS) if emp is None else emp
+    att = pd.DataFrame(columns=ATTEMPT_COLUMNS) if att is None else att
     emp = emp.astype({c: "object" for c in EMPLOYEE_COLUMNS})
-    att["rule_versions"] = [json.loads(v) if isinstance(v, str) else {} for v in att["rule_versions"]]
+    # A module's attempts share a handful of rule_versions texts: parse each distinct one once
+    # (the rows then share read-only dicts), and count red-line misses the same way.
+    att["rule_versions"] = _per_distinct(att["rule_versions"], lambda v: json.loads(v) if isinstance(v, str) else {})
     for column in ("started_at", "submitted_at"):
         att[column] = pd.to_datetime(att[column], utc=True, format="ISO8601")
-    att["red_line_misses"] = [len([q for q in str(v).split(",") if q]) for v in att["red_line_misses"]]
+    att["red_line_misses"] = _per_distinct(att["red_line_misses"], lambda v: len([q for q in str(v).split(",") if q]))
     att = att.astype(
         {"score": "float64", "max_score": "float64", "passed": "bool", "late": "bool", "red_line_misses": "int64"}
     )
     att["flags"] = att["flags"].astype("object")
+    return Frames(employees=emp, attempts=att, db_url=db_url, employee_id=employee_id)
+
+
+def _frame(conn: sa.Connection, query: sa.Select, columns: list[str]) -> Any:
+    """The query's rows as a frame, fetched straight from the driver's cursor: SQLAlchemy's
+    per-row processing and pandas' row-wise construction were most of a 650,000-attempt read."""
+    import pandas as pd
+
+    rows = conn.execute(query).cursor.fetchall()
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    # Plain object columns, as the frames contract has them: pandas' inferred string
+    # dtype made the roll-up and the CSV writer index element by element (10x slower).
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)), dtype=object)
+
+
+def _per_distinct(values: Any, parse: Any) -> list[Any]:
+    """`parse` applied to each value, computed once per distinct value."""
+    done: dict[Any, Any] = {}
+    out = []
+    for v in values.tolist():  # a plain list: indexing a pandas column per row is slow
+        try:
+            out.append(done[v])
+        except KeyError:
+            done[v] = parse(v)
+            out.append(done[v])
+        except TypeError:  # unhashable (never from the database): parse as it is
+            out.append(parse(v))
+    return out
+
+
+def read_answers(db_url: str, *, employee_id: str | None = None) -> Any:
+    """Every graded answer, one row per (submission, question, cited rule)."""
+    import pandas as pd
+
+    engine = engine_for(db_url)
+    present = set(sa.inspect(engine).get_table_names())
+    rows: list[Any] = []
+    if attempt_table.name in present and answer_table.name in present:
+        query = sa.select(
+            answer_table.c.submission_id,
+            attempt_table.c.employee_id,
+            attempt_table.c.module_id,
+            answer_table.c.question_id,
+            answer_table.c.rules,
+            answer_table.c.correct,
+        ).join(attempt_table, attempt_table.c.submission_id == answer_table.c.submission_id)
+        if employee_id is not None:
+            query = query.where(attempt_table.c.employee_id == employee_id)
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
     exploded = [
         (r.submission_id, r.employee_id, r.module_id, r.question_id, rule, bool(r.correct))
-        for r in ans_rows
+        for r in rows
         for rule in r.rules.split(",")
         if rule
     ]
-    ans = pd.DataFrame(exploded, columns=ANSWER_COLUMNS).astype({"correct": "bool"})
-    return Frames(employees=emp, attempts=att, answers=ans)
+    return pd.DataFrame(exploded, columns=ANSWER_COLUMNS).astype({"correct": "bool"})
+
+
+def attempted_modules(db_url: str, among: set[str]) -> set[str]:
+    """Which of the modules `among` anyone has an attempt in (a records grid has a column
+    for each). One indexed-or-early-exit EXISTS per module asked about, never a scan of
+    every attempt: `records show` asks only about modules outside the campaign."""
+    engine = engine_for(db_url)
+    if not among or attempt_table.name not in set(sa.inspect(engine).get_table_names()):
+        return set()
+    with engine.connect() as conn:
+        return {
+            m
+            for m in sorted(among)
+            if conn.execute(sa.select(sa.exists().where(attempt_table.c.module_id == m))).scalar()
+        }
