@@ -27,6 +27,7 @@ from postgres_server import create_database, pg_server  # noqa: F401  (fixture)
 
 from wechat_training.cli import main
 from wechat_training.content.catalog import load_catalog
+from wechat_training.content.choice_order import choice_order, position_label
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -155,8 +156,10 @@ def take_quiz(page, catalog, employee_id: str) -> dict:
             if question.type == "true_false":
                 name = {"true": "True", "false": "False"}[choice_id]
             else:
+                # Letters are positions in the employee's seeded order for this attempt (the first).
+                order = choice_order(question, MODULE, employee_id, 1)
                 [choice] = [c for c in question.choices if c.id == choice_id]
-                name = f"{choice.id}. {choice.text.get('en')}"
+                name = f"{position_label(order.index(choice_id))}. {choice.text.get('en')}"
             if question.type == "multiple":
                 page.get_by_role("checkbox", name=name).check()
             else:
