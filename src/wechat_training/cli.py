@@ -473,7 +473,8 @@ def hub(
     for program in ("jupyterhub", "configurable-http-proxy"):
         if shutil.which(program) is None:
             raise click.ClickException(f"{program} is not installed: run `make setup` (scripts/setup.sh)")
-    if not demo_password or len(demo_password) < 8:
+    # The kit's config logs in with the demo password; a company config (--config) has its SSO.
+    if config_file is None and (not demo_password or len(demo_password) < 8):
         raise click.BadParameter(
             "give the demo login password (8 characters or more), or configure SSO in --config",
             param_hint="--demo-password",
@@ -490,7 +491,7 @@ def hub(
         "WECHAT_TRAINING_DB": db_url,
         "WECHAT_TRAINING_HUB_PORT": str(port),
         "WECHAT_TRAINING_HUB_DIR": str(state),
-        "WECHAT_TRAINING_HUB_PASSWORD": demo_password,
+        "WECHAT_TRAINING_HUB_PASSWORD": demo_password or "",
         "WECHAT_TRAINING_HUB_HR": ",".join(hr_users),
         "WECHAT_TRAINING_HUB_TRAINERS": ",".join(trainers),
         "WECHAT_TRAINING_HUB_ADMINS": ",".join(admins),
