@@ -122,7 +122,7 @@ def landing_page(handler):
     user = handler.current_user
     groups = {g.name for g in user.groups} if user is not None else set()
     if "trainers" in groups:
-        return url_path_join(handler.base_url, "spawn")
+        return url_path_join(handler.hub.base_url, "spawn")
     if "hr" in groups:
         return "/services/hr/"
     return "/services/portal/"
