@@ -7,6 +7,7 @@ so that `--help` answers at once.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -284,6 +285,8 @@ def serve(
     )
     who = f"header {trusted_header}" if trusted_header else f"employee {options.employee}"
     click.echo(f"Portal for {who}: http://127.0.0.1:{port}/  (Ctrl+C to stop)")
+    if os.environ.get("WECHAT_TRAINING_CERT_KEY"):
+        _serve_certificates(options)
     run(options, sorted(catalog.modules))
 
 
@@ -304,17 +307,26 @@ def _course_dir(course_dir: Path | None, root: Path | None = None) -> Path:
     default=None,
     help="Where the learner notebooks go (default: notebooks/ of the kit).",
 )
-def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None) -> None:
+@db_option
+def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None, db: str | None) -> None:
     """Build from the catalogue: learner notebooks (notebooks/) and nbgrader source
-    assignments (source/<module>/<module>.ipynb). Same catalogue, same bytes."""
-    from .assessment import assignments
+    assignments (source/<module>/<module>.ipynb). Same catalogue, same bytes.
+    Also records the modules' content versions as published in the gradebook
+    (the grader accepts submissions of published versions only)."""
+    from .assessment import assignments, gradebook, grader
     from .learning import notebooks as learner_notebooks
 
     catalog = _load(root)
     for path in learner_notebooks.write(notebooks_dir or _root(root) / "notebooks", catalog.modules):
         click.echo(f"wrote {path}")
-    for path in assignments.build(catalog, _course_dir(course_dir, root)):
+    course = _course_dir(course_dir, root)
+    for path in assignments.build(catalog, course):
         click.echo(f"wrote {path}")
+    try:
+        fresh = grader.publish_versions(catalog, gradebook.resolve_url(course, db))
+    except gradebook.GradebookError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"recorded {fresh} new published content version(s)")
 
 
 @main.command()
@@ -323,10 +335,23 @@ def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None
 @click.option(
     "--since", default=None, metavar="TIME", help="Only submissions made at or after this ISO date/time (UTC)."
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="If another grade run holds the gradebook's lock, wait this long for it before giving up.",
+)
 @course_dir_option
 @db_option
-def grade(root: Path | None, module: str | None, since: str | None, course_dir: Path | None, db: str | None) -> None:
-    """Grade every new submission in the store into the nbgrader gradebook (safe, idempotent)."""
+def grade(
+    root: Path | None, module: str | None, since: str | None, wait: float, course_dir: Path | None, db: str | None
+) -> None:
+    """Grade every new submission in the store into the nbgrader gradebook (safe, idempotent).
+
+    Only files the portal provably wrote count (signed with the employee's key);
+    others are listed as rejected. One run at a time per gradebook."""
     from .assessment import grader
     from .assessment.gradebook import GradebookError
     from .content.problems import ContentError
@@ -353,7 +378,13 @@ def grade(root: Path | None, module: str | None, since: str | None, course_dir: 
 
     try:
         report = grader.grade(
-            _course_dir(course_dir, root), catalog, db_url=db, module=module, since=since_time, progress=progress
+            _course_dir(course_dir, root),
+            catalog,
+            db_url=db,
+            module=module,
+            since=since_time,
+            progress=progress,
+            wait=wait,
         )
     except ContentError as exc:  # an invalid campaign.yaml
         for problem in exc.problems:
@@ -603,3 +634,273 @@ def hub_service_grader(ctx: click.Context, root: Path | None, course_dir: Path |
             click.echo(f"grading run failed: {exc}", err=True)
         sys.stdout.flush()
         time.sleep(every)
+
+
+# --------------------------------------------------------------------------- reminders and certificates (issue 12)
+
+REMIND_HELP = """Remind employees of open training and tell managers about overdue reports.
+
+One message per employee with mandatory modules not started, in progress,
+failed (due within the campaign's remind_days), overdue or expired, or a pass
+expiring within remind_days; Chinese first, English below, with module titles,
+due dates and the campaign's portal_url. One digest per manager (roster column
+上级/manager) of reports overdue for more than escalate_after_days.
+
+Every message is logged in the gradebook database (wt_reminder): a rerun on the
+same day sends nothing new, and after a crash the next run goes on without
+duplicates (a message caught mid-send is reported as in doubt, not resent).
+
+\b
+--via email: WECHAT_TRAINING_SMTP_HOST, _PORT (587), _STARTTLS (1|0), _USER,
+             _PASSWORD, _FROM, _FROM_NAME, _CAFILE (environment only)
+--via wecom: WECHAT_TRAINING_WECOM_WEBHOOK (group robot URL with its key);
+             20 messages a minute at most, @-mentions from the roster's
+             企业微信/wecom_userid column
+--via file:  --out DIR (one .eml per message) or --out FILE.jsonl
+"""
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _echo_table(rows: list[list[str]]) -> None:
+    widths = [max(_display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [c + " " * (w - _display_width(c)) for c, w in zip(row, widths, strict=True)]
+        click.echo("  ".join(cells).rstrip())
+
+
+@main.command(help=REMIND_HELP)
+@click.option("--via", type=click.Choice(["email", "wecom", "file"]), default=None, help="Delivery channel.")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent, as a table; send nothing.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="With --via file: a directory, or FILE.jsonl."
+)
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Retries per message.")
+@click.option("--retry-in-doubt", is_flag=True, help="Send again messages a crashed run may or may not have sent.")
+@_records_options
+def remind(via, dry_run, out, retries, retry_in_doubt, root, course_dir, db, campaign, as_of) -> None:
+    import os
+
+    from .assessment import gradebook
+    from .records import delivery, reminders
+    from .records.reminder_log import ReminderLog
+
+    if via is None and not dry_run:
+        raise click.UsageError("choose a channel with --via email|wecom|file (or look first with --dry-run)")
+    if via == "file" and out is None:
+        raise click.UsageError("--via file needs --out DIR or --out FILE.jsonl")
+    # Settings first: a missing SMTP host is reported before any database is opened.
+    channel = None if dry_run else _reminder_channel(via, out, os.environ)
+    book = _record_book(course_dir, db, root, campaign, as_of)
+    url = gradebook.resolve_url(_course_dir(course_dir, root), db)
+    plan = reminders.plan_for_book(book, url)
+    for problem in plan.problems:
+        click.echo(f"warning: {problem}", err=True)
+    if dry_run:
+        logged = ReminderLog.peek(url)
+        rows = [["to", "id", "name", "address", "state", "modules"]]
+        for r in plan.reminders:
+            address = r.wecom_userid if via == "wecom" else r.email
+            state = "already sent" if getattr(logged.get(r.key), "state", "") == "sent" else "would send"
+            if via in (None, "email") and not r.email:
+                state = "no email"
+            for n, item in enumerate(r.items):
+                who = item.employee_id + " " if r.kind == reminders.MANAGER else ""
+                first = [r.kind, r.recipient_id, r.name, address or "-", state] if n == 0 else [""] * 5
+                when = (
+                    f"until {item.valid_until}" if item.state == reminders.EXPIRING else f"due {item.due_date or '-'}"
+                )
+                rows.append([*first, f"{who}{item.module_id} {item.state} {when}"])
+        _echo_table(rows)
+        click.echo(
+            f"{len(plan.employees)} employee reminder(s), {len(plan.managers)} manager digest(s) as of {plan.day}"
+        )
+        return
+    try:
+        report = delivery.deliver(plan, channel, ReminderLog(url), retries=retries, retry_in_doubt=retry_in_doubt)
+    finally:
+        getattr(channel, "close", lambda: None)()
+    for outcome in report.failed:
+        r = outcome.reminder
+        click.echo(
+            f"failed: {r.kind} {r.recipient_id} {r.name} after {outcome.tries} try(s): {outcome.detail}", err=True
+        )
+    for outcome in report.in_doubt:
+        r = outcome.reminder
+        click.echo(f"in doubt: {r.kind} {r.recipient_id} {r.name}: {outcome.detail}", err=True)
+    click.echo(
+        f"{report.sent} sent via {via}, {report.already} already sent, {len(report.failed)} failed, "
+        f"{len(report.in_doubt)} in doubt (as of {plan.day})"
+    )
+    if report.failed or report.in_doubt:
+        sys.exit(1)
+
+
+def _reminder_channel(via: str, out: Path | None, environ):
+    from .records.channels import files, smtp, wecom
+
+    try:
+        if via == "email":
+            return smtp.SmtpChannel(smtp.SmtpSettings.from_environment(environ))
+        if via == "wecom":
+            return wecom.WeComChannel(wecom.webhook_from_environment(environ))
+    except (smtp.SmtpSettingsError, wecom.WeComSettingsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    return files.FileChannel(out, sender=environ.get("WECHAT_TRAINING_SMTP_FROM") or files.DEFAULT_SENDER)
+
+
+class _CertificateGroup(click.Group):
+    """`certificate EID MODULE` issues one; `certificate bulk|verify ...` are subcommands."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["issue", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_CertificateGroup)
+def certificate() -> None:
+    """Certificates for passed modules: a one-page PDF with a verification code.
+
+    \b
+      wechat-training certificate EID MODULE --out FILE.pdf
+      wechat-training certificate bulk --from 2027-01-01 --to 2027-01-31 --out-dir DIR
+      wechat-training certificate verify CODE
+
+    The code is an HMAC over the certificate's fields with the secret key in
+    $WECHAT_TRAINING_CERT_KEY (the same key must be set to verify); issued
+    certificates are kept in the gradebook database (wt_certificate).
+    """
+
+
+def _certificate_register(course_dir, db, root):
+    from .assessment import gradebook
+    from .records.certificates import CertificateError, CertificateRegister, key_from_environment
+
+    try:
+        key = key_from_environment()
+    except CertificateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return CertificateRegister(gradebook.resolve_url(_course_dir(course_dir, root), db), key)
+
+
+def _module_titles(book) -> dict[str, tuple[str, str]]:
+    return {m.id: (m.title.zh, m.title.en) for m in book.catalog.modules.values()}
+
+
+@certificate.command("issue", hidden=True)
+@click.argument("employee_id")
+@click.argument("module")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write.")
+@_records_options
+def certificate_issue(employee_id, module, out, root, course_dir, db, campaign, as_of) -> None:
+    """Write the certificate of EMPLOYEE_ID's latest pass of MODULE."""
+    from .records import certificate_document
+    from .records.certificates import CertificateError, certificate_for, format_code
+
+    register = _certificate_register(course_dir, db, root)
+    book = _record_book(course_dir, db, root, campaign, as_of)
+    try:
+        cert = certificate_for(book.records, _module_titles(book), employee_id, module)
+        code = register.issue(cert)
+        certificate_document.write(cert, code, out)
+    except CertificateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {out}: {cert.name} {cert.module_id} passed {cert.passed_on}, code {format_code(code)}")
+
+
+@certificate.command("bulk")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="First pass day.")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="Last pass day.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for PDFs.")
+@_records_options
+def certificate_bulk(start, end, out_dir, root, course_dir, db, campaign, as_of) -> None:
+    """One PDF per employee and module passed between --from and --to (inclusive), named EID_MODULE.pdf."""
+    from .records import certificate_document
+    from .records.certificates import CertificateError, passed_between
+
+    register = _certificate_register(course_dir, db, root)
+    book = _record_book(course_dir, db, root, campaign, as_of)
+    try:
+        certs = passed_between(book.records, _module_titles(book), start.date(), end.date())
+        for cert in certs:
+            certificate_document.write(cert, register.issue(cert), out_dir / f"{cert.employee_id}_{cert.module_id}.pdf")
+    except CertificateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {len(certs)} certificate(s) for passes {start:%Y-%m-%d}..{end:%Y-%m-%d} to {out_dir}")
+
+
+@certificate.command("verify")
+@click.argument("code")
+@course_dir_option
+@db_option
+@root_option
+@click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Check validity on this day.")
+def certificate_verify(code, course_dir, db, root, on) -> None:
+    """Say whether CODE belongs to a genuine certificate and whether it is still valid (exit 1 if not)."""
+    from .records import rollup as R
+
+    day = on.date() if on else R.today()
+    result = _certificate_register(course_dir, db, root).verify(code, day)
+    click.echo(result.describe(day))
+    if result.status != "genuine" or not result.still_valid:
+        sys.exit(1)
+
+
+def _serve_certificates(options) -> None:
+    """Let `serve` offer each employee a download of their own certificate (issue 12).
+
+    Wired here because it needs the records (a pass is what the gradebook says) and the
+    learner layer may not import them. Identity as for the pages: the --employee of a
+    single-user portal, the trusted header behind a proxy, or JUPYTERHUB_USER.
+    """
+    import asyncio
+
+    from tornado.web import HTTPError, RequestHandler
+
+    from .learning.identity import HUB_VARIABLE
+    from .learning.widgets.portal_view import CERTIFICATE_LINK_VARIABLE
+
+    def pdf_for(employee_id: str, module_id: str) -> tuple[bytes, str]:
+        from .assessment import gradebook
+        from .records import certificate_document
+        from .records.book import open_record_book
+        from .records.certificates import CertificateRegister, certificate_for, key_from_environment
+
+        book = open_record_book(options.course_dir, options.root)
+        titles = {m.id: (m.title.zh, m.title.en) for m in book.catalog.modules.values()}
+        cert = certificate_for(book.records, titles, employee_id, module_id)
+        code = CertificateRegister(gradebook.resolve_url(options.course_dir), key_from_environment()).issue(cert)
+        return certificate_document.render(cert, code), f"{employee_id}_{module_id}.pdf"
+
+    class CertificateDownload(RequestHandler):
+        async def get(self, module_id: str) -> None:
+            from .records.certificates import CertificateError
+
+            if options.trusted_header:
+                employee_id = self.request.headers.get(options.trusted_header, "")
+            else:
+                employee_id = os.environ.get(HUB_VARIABLE) or options.employee or ""
+            if not employee_id:
+                raise HTTPError(403, "no employee identity on this request")
+            try:
+                # Reading the records takes a moment: off the event loop that serves the kernels.
+                data, name = await asyncio.to_thread(pdf_for, employee_id, module_id)
+            except CertificateError as exc:
+                self.set_status(404)
+                self.set_header("Content-Type", "text/plain; charset=utf-8")
+                self.finish(f"暂无证书：成绩登记后即可下载。No certificate yet (it is issued once graded): {exc}\n")
+                return
+            self.set_header("Content-Type", "application/pdf")
+            self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+            self.set_header("Cache-Control", "no-store")
+            self.finish(data)
+
+    options.extra_handlers.append((r"certificate/([A-Za-z0-9_]+)\.pdf", CertificateDownload, {}))
+    options.extra_env[CERTIFICATE_LINK_VARIABLE] = (
+        "../../certificate/{module}.pdf"  # relative to /voila/render/portal.ipynb: works under any base URL
+    )

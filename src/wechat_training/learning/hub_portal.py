@@ -22,6 +22,8 @@ Why one shared service and not one server per employee: see deploy/README.md
   so nobody can read another visit's identity there or steal it from the kernel.
 * The hub's API token for this service is taken out of the environment before
   any kernel starts (`take_hub_token`): kernels inherit the server's environment.
+  So is the store's master key (`server.make_app`); each visit's kernel gets
+  only its employee's signing key (`submissions.provenance`).
 
 Library code: the CLI passes the roster lookup in (`ProfileLookup`), so this
 layer never reads the gradebook itself.
@@ -37,6 +39,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlparse
 
+from ..submissions import provenance
 from .identity import HUB_VARIABLE, ROSTER_NAME_VARIABLE
 from .status import PROFILE_VARIABLES
 
@@ -149,8 +152,14 @@ def not_in_roster_page(user: str) -> str:
     )
 
 
-def visit_handler_class(base: type, lookup: ProfileLookup) -> type:
-    """A Voila page handler that resolves the hub user and their roster profile first."""
+def visit_handler_class(base: type, lookup: ProfileLookup, signing_master: bytes) -> type:
+    """A Voila page handler that resolves the hub user and their roster profile first.
+
+    The visit's kernel also gets that employee's signing key, derived here from
+    the master key the server holds (`submissions.provenance`): a shared
+    kernel pool cannot be keyed per employee in advance, and no kernel ever
+    holds the master key.
+    """
 
     class VisitHandler(base):  # type: ignore[misc, valid-type]
         async def prepare(self):
@@ -168,7 +177,12 @@ def visit_handler_class(base: type, lookup: ProfileLookup) -> type:
                 self.set_header("Content-Type", "text/html; charset=utf-8")
                 self.finish(not_in_roster_page(user.username))
                 return
-            _visit.set(visit_environment(profile))
+            _visit.set(
+                {
+                    **visit_environment(profile),
+                    **provenance.signing_environment(signing_master, profile.employee_id),
+                }
+            )
 
     return VisitHandler
 

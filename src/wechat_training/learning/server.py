@@ -32,8 +32,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..submissions import provenance
 from . import notebooks as learner_notebooks
-from .identity import HEADER_NAME_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
+from .identity import HEADER_NAME_VARIABLE, HUB_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
 
 if TYPE_CHECKING:
     from .hub_portal import HubService, ProfileLookup
@@ -62,6 +63,9 @@ class ServeOptions:
     #: Fork learner kernels from a warm template (see `forked_kernels`); POSIX only.
     fork_kernels: bool = hasattr(os, "fork")
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: More routes, (path below the server root, tornado handler class, its kwargs): the CLI adds
+    #: the certificate download here, which needs the records layer this one may not import.
+    extra_handlers: list[tuple[str, type, dict]] = field(default_factory=list)
     #: Run as a JupyterHub service shared by every employee (`hub_portal`):
     #: identity is the hub user of each visit, profiles come from `profile_lookup`.
     hub: HubService | None = None
@@ -126,11 +130,24 @@ def learner_environment(options: ServeOptions) -> dict[str, str]:
         # Identity and profile arrive per visit (hub_portal); never a fixed employee.
         return env
     if options.trusted_header:
+        # Who a kernel serves is known only when the visit arrives, so a kernel
+        # of a header-authenticated portal signs with the master key (from the
+        # environment or the course's key file): such a portal is one trusted
+        # server process for everyone, the proxy being its boundary.
         env[HEADER_NAME_VARIABLE] = options.trusted_header
     elif options.employee:
         env[LOCAL_VARIABLE] = options.employee
         if options.employee_name:
             env[ROSTER_NAME_VARIABLE] = options.employee_name
+    if not options.trusted_header:
+        # The kernel gets its employee's signing key only, never the master key.
+        # Under JupyterHub the kernel's identity is JUPYTERHUB_USER (see
+        # `identity.resolve`); a spawner that already set the key (the server
+        # then cannot read the master key at all) is left alone.
+        signs_for = os.environ.get(HUB_VARIABLE) or options.employee
+        if signs_for and provenance.SIGNING_KEY_VARIABLE not in os.environ:
+            master = provenance.master_key(options.course_dir, create=True)
+            env.update(provenance.signing_environment(master, signs_for))
     return env
 
 
@@ -229,6 +246,13 @@ def make_app(options: ServeOptions, module_ids: list[str]):
 
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
+    # Under the hub the server derives each visitor's own signing key (hub_portal);
+    # read the master key before it leaves the environment kernels inherit.
+    signing_master = provenance.master_key(options.course_dir, create=True) if options.hub is not None else None
+    if not options.trusted_header:
+        # Kernels (and the fork template) inherit this process's environment:
+        # with a per-employee key in place, the master key must not travel along.
+        os.environ.pop(provenance.MASTER_KEY_VARIABLE, None)
     share_compiled_templates()
     if options.hub is not None:
         from . import hub_portal
@@ -254,11 +278,14 @@ def make_app(options: ServeOptions, module_ids: list[str]):
             handlers = super().init_handlers()
             portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"
             # The learner lands on the portal, not on a file listing.
-            handlers = [(self.server_url, RedirectHandler, {"url": portal})] + [
-                h for h in handlers if h[0] != self.server_url
-            ]
+            extra = [(self.server_url.rstrip("/") + "/" + path, cls, kw) for path, cls, kw in options.extra_handlers]
+            handlers = (
+                [(self.server_url, RedirectHandler, {"url": portal})]
+                + extra
+                + [h for h in handlers if h[0] != self.server_url]
+            )
             if options.hub is not None:
-                handlers = hub_handlers(handlers, self.server_url, options)
+                handlers = hub_handlers(handlers, self.server_url, options, signing_master)
             return handlers
 
     app = LearnerVoila(config=voila_config(options, notebook_dir))
@@ -266,7 +293,7 @@ def make_app(options: ServeOptions, module_ids: list[str]):
     return app
 
 
-def hub_handlers(handlers: list[tuple], server_url: str, options: ServeOptions) -> list[tuple]:
+def hub_handlers(handlers: list[tuple], server_url: str, options: ServeOptions, signing_master) -> list[tuple]:
     """Voila's handlers made safe to share behind the hub (see `hub_portal`)."""
     from voila.request_info_handler import RequestInfoSocketHandler
     from voila.tornado.handler import TornadoVoilaHandler
@@ -275,7 +302,7 @@ def hub_handlers(handlers: list[tuple], server_url: str, options: ServeOptions) 
 
     if options.profile_lookup is None:
         raise hub_portal.HubServiceError("a portal under the hub needs a roster lookup")
-    visit = hub_portal.visit_handler_class(TornadoVoilaHandler, options.profile_lookup)
+    visit = hub_portal.visit_handler_class(TornadoVoilaHandler, options.profile_lookup, signing_master)
     kernel_only = hub_portal.request_info_handler_class(RequestInfoSocketHandler)
     swapped = {TornadoVoilaHandler: visit, RequestInfoSocketHandler: kernel_only}
     handlers = [(h[0], swapped.get(h[1], h[1]), *h[2:]) for h in handlers]
