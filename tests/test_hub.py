@@ -215,12 +215,13 @@ def test_two_departments_log_in_see_their_modules_and_are_graded_apart(hub, brow
         ]
         assert stored["employee_id"] == employee_id and stored["identity_source"] == "jupyterhub"
         assert stored["answers"] == answers
+        assert stored["signature"]  # signed with that employee's own key (the grader verifies it)
 
     runner = CliRunner()
     common = ["--root", str(REPO), "--course-dir", str(hub["course"]), "--db", hub["db"]]
     graded = runner.invoke(main, ["grade", *common])
     assert graded.exit_code == 0, graded.output
-    assert "graded 2 new submission(s)" in graded.output
+    assert "graded 2 new submission(s)" in graded.output and "0 flagged" in graded.output, graded.output
     campaign = ["--campaign", str(REPO / "campaign.yaml")]
     for employee_id, name in ((SALES, "Li Lei"), (ENGINEER, "Han Meimei")):
         shown = runner.invoke(main, ["records", "show", employee_id, *common, *campaign])
