@@ -1,7 +1,8 @@
 """Do imports run one way through the package's layers (issue 8)?
 
 content <- submissions <- learning
-                       <- assessment <- records;  the CLI sits on top.
+                       <- assessment <- records;  authoring (trainer tools) over all
+five, the CLI on top.
 
 Every import counts, lazy ones inside functions too: a lazy wrong-way import is
 still a dependency, only a slower one to notice.
@@ -23,6 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "learning": {"content", "submissions", "learning"},
     "assessment": {"content", "submissions", "assessment"},
     "records": {"content", "submissions", "assessment", "records"},
+    # Trainer tools (issue 10): skeletons, bank interchange, diff; nothing below imports them.
+    "authoring": {"content", "submissions", "learning", "assessment", "records", "authoring"},
 }
 TOP = {"cli", "__main__", "__init__"}
 
@@ -95,6 +98,9 @@ def test_every_module_belongs_to_a_layer_or_the_top():
         ("assessment", "    from ..learning.widgets import page"),
         ("submissions", "from wechat_training.cli import main"),
         ("records", "from .. import cli"),
+        ("records", "from ..authoring import diff"),
+        ("learning", "    from ..authoring.skeletons import add_rule"),
+        ("authoring", "from ..cli import main"),
     ],
 )
 def test_a_wrong_way_import_is_caught(tmp_path, layer, statement):

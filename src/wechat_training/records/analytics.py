@@ -99,3 +99,15 @@ def completion_trend(records: pd.DataFrame) -> pd.DataFrame:
             PASSED_SHARE: (cumulative.to_numpy() / total).round(4),
         }
     )
+
+
+def rule_miss_rates_overall(
+    answers: pd.DataFrame,
+    employees: pd.DataFrame,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> pd.DataFrame:
+    """`rule_miss_rates` over everyone at once (one row per rule, worst first): the trainer's
+    view of which rules are misunderstood. Rules answered by fewer than `min_group` people are left out."""
+    everyone = employees[[R.EMPLOYEE_ID]].assign(**{R.DEPARTMENT: ""})
+    per_rule = rule_miss_rates(answers, everyone, min_group).drop(columns=[R.DEPARTMENT])
+    return per_rule.sort_values([MISS_RATE, RULE_ID], ascending=[False, True], kind="stable").reset_index(drop=True)
