@@ -58,7 +58,10 @@ def _append(path: Path, top_key: str, ident: str, body: str) -> Added:
     block = "\n".join(indent + line if line else "" for line in body.splitlines())
     head = original if original.endswith("\n") else original + "\n"
     updated = head + "\n" + block + "\n"
-    data = yaml.load(updated, Loader=yaml.CSafeLoader)
+    try:
+        data = yaml.load(updated, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        data = None
     items = data.get(top_key) if isinstance(data, dict) else None
     if not items or not isinstance(items[-1], dict) or items[-1].get("id") != ident:
         raise AuthoringError(
