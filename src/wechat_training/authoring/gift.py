@@ -145,6 +145,7 @@ def _question(text: str, comments: list[str]) -> Question | None:
     if not ident or not re.match(QUESTION_ID_PATTERN, ident):
         raise ValueError(f"{label}: no question id: name it ::Q-AREA-NNN:: or add a comment // [id:Q-AREA-NNN]")
     try:
+        kind = _kind(answers)  # an unsupported type is the first thing to say
         tagged = X.read_tags([v.strip() for k, v in meta if k == "tag"])
         prompt, chat = X.read_stem(_formatted(stem_text))
         if not general.strip():
@@ -154,7 +155,6 @@ def _question(text: str, comments: list[str]) -> Question | None:
         points = next((c.split(":", 1)[1] for c in comments if c.strip().startswith("points:")), None)
         if points is not None:
             fields["points"] = int(points)
-        kind = _kind(answers)
         if kind == "truefalse":
             if "#" in answers:
                 raise ValueError("feedback on a true/false answer is not supported (use ####general feedback)")
