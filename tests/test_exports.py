@@ -269,6 +269,27 @@ def test_cli_show_prints_one_person(course: tuple[Path, Path]) -> None:
     assert result.exit_code != 0 and "E404" in result.output
 
 
+def test_one_employees_read_equals_their_rows_of_the_full_roll_up(course: tuple[Path, Path]) -> None:
+    """Does `records show`'s indexed read (one employee's rows only) give exactly that employee's full records?"""
+    from datetime import date
+
+    from wechat_training.records.book import open_record_book
+
+    course_dir, campaign = course
+    common = {"campaign_path": campaign, "as_of": date(2026, 4, 1)}
+    full = open_record_book(course_dir, DATA / "valid", **common).records
+    for employee_id in ("E001", "E002", "E003", "E404"):
+        one = open_record_book(course_dir, DATA / "valid", employee_id=employee_id, **common).records
+        expected = full[full[R.EMPLOYEE_ID] == employee_id]
+
+        def values(frame: pd.DataFrame) -> list[list]:
+            # Missing is missing: pandas infers None or NaN per column from its other rows.
+            return [[None if pd.isna(v) else v for v in row] for row in frame.astype(object).itertuples(index=False)]
+
+        assert list(one.columns) == list(full.columns)
+        assert values(one) == values(expected), employee_id
+
+
 @pytest.mark.slow
 def test_stock_nbgrader_export_writes_the_same_records(course: tuple[Path, Path], tmp_path: Path) -> None:
     """With our plugin in the course config, does the stock `nbgrader export` write the very file our CLI writes?"""

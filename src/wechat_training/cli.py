@@ -96,7 +96,9 @@ def catalog(root: Path | None, as_json: bool) -> None:
 # --------------------------------------------------------------------------- records (issue 5)
 
 
-def _record_book(course_dir: Path | None, db: str | None, root: Path | None, campaign: Path | None, as_of):
+def _record_book(
+    course_dir: Path | None, db: str | None, root: Path | None, campaign: Path | None, as_of, employee_id=None
+):
     from .content.problems import ContentError
     from .records.book import open_record_book
 
@@ -107,6 +109,7 @@ def _record_book(course_dir: Path | None, db: str | None, root: Path | None, cam
             db_url=db,
             campaign_path=campaign,
             as_of=as_of.date() if as_of else None,
+            employee_id=employee_id,
         )
     except ContentError as exc:
         for problem in exc.problems:
@@ -169,7 +172,7 @@ def records_show(employee_id: str, root, course_dir, db, campaign, as_of) -> Non
 
     from .records import rollup as R
 
-    book = _record_book(course_dir, db, root, campaign, as_of)
+    book = _record_book(course_dir, db, root, campaign, as_of, employee_id=employee_id)
     try:
         mine = R.employee_records(book.records, employee_id)
     except KeyError as exc:

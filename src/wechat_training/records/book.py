@@ -9,6 +9,7 @@ are `in_progress` until graded).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..assessment.gradebook import ATTEMPT_COLUMNS
+from ..assessment.gradebook import ANSWER_COLUMNS, ATTEMPT_COLUMNS
 from ..content.campaign import Campaign, campaign_for
 from ..content.catalog import Catalog, load_catalog
 from . import rollup as R
@@ -25,11 +26,19 @@ from . import rollup as R
 @dataclass(frozen=True)
 class RecordBook:
     records: pd.DataFrame
-    answers: pd.DataFrame  #: gradebook answers frame (for per-rule analytics)
     attempts: pd.DataFrame  #: attempts up to as_of (for trends)
     campaign: Campaign
     catalog: Catalog
     as_of: date
+    frames: Any = None  #: the gradebook frames read (answers come from them on first use)
+
+    @functools.cached_property
+    def answers(self) -> pd.DataFrame:
+        """Gradebook answers of the attempts up to as_of (for per-rule analytics), read on first use."""
+        if self.frames is None:
+            return pd.DataFrame(columns=ANSWER_COLUMNS)
+        answers = self.frames.answers
+        return answers[answers["submission_id"].isin(self.attempts["submission_id"])]
 
     def module_titles(self) -> dict[str, dict[str, str]]:
         """Module titles as xAPI language maps."""
@@ -44,22 +53,34 @@ def open_record_book(
     campaign_path: Path | str | None = None,
     as_of: date | None = None,
     include_store: bool = True,
+    employee_id: str | None = None,
 ) -> RecordBook:
-    """Read everything and roll it up. Raises `ContentError` for invalid content or campaign."""
+    """Read everything and roll it up. Raises `ContentError` for invalid content or campaign.
+
+    With `employee_id`, only that employee's rows are read and rolled up (through
+    the gradebook's index, for `records show`); the records equal that
+    employee's rows of the full roll-up, module columns included.
+    """
     from ..assessment import gradebook
 
     course_dir = Path(course_dir)
     catalog = load_catalog(root)
     campaign = campaign_for(root, campaign_path)
     url = gradebook.resolve_url(course_dir, db_url)
-    frames = gradebook.read_frames(url)
+    frames = gradebook.read_frames(url, employee_id=employee_id)
     attempts = frames.attempts
     if include_store:
-        pending = pending_attempts(course_dir, set(attempts["submission_id"]))
+        pending = pending_attempts(course_dir, set(attempts["submission_id"]), employee_id=employee_id)
         if not pending.empty:
             attempts = pd.concat([attempts, pending], ignore_index=True)
     as_of = as_of or R.today()
-    modules = [m for m in catalog.modules if m in set(campaign.module_ids) | set(attempts["module_id"])]
+    attempted = set(attempts["module_id"])
+    if employee_id is not None:
+        # The full roll-up has a column for every module anyone attempted.
+        attempted |= gradebook.attempted_modules(url)
+        if include_store:
+            attempted |= _store_modules(course_dir)
+    modules = [m for m in catalog.modules if m in set(campaign.module_ids) | attempted]
     records = R.build_records(
         frames.employees,
         attempts,
@@ -70,11 +91,27 @@ def open_record_book(
     )
     cutoff = R.end_of_day(as_of)
     kept = attempts[attempts["submitted_at"] <= cutoff]
-    answers = frames.answers[frames.answers["submission_id"].isin(kept["submission_id"])]
-    return RecordBook(records, answers, kept, campaign, catalog, as_of)
+    return RecordBook(records, kept, campaign, catalog, as_of, frames)
 
 
-def pending_attempts(course_dir: Path, graded_ids: set[str]) -> pd.DataFrame:
+def _store_modules(course_dir: Path) -> set[str]:
+    """Modules with a readable attempt waiting in the store (as the full roll-up would see them)."""
+    from ..submissions import store as submissions
+
+    found = set()
+    for path in submissions.paths(course_dir):
+        module_id = path.parent.parent.name
+        if module_id in found:
+            continue
+        try:
+            submissions.read(path)
+        except submissions.SubmissionError:
+            continue
+        found.add(module_id)
+    return found
+
+
+def pending_attempts(course_dir: Path, graded_ids: set[str], employee_id: str | None = None) -> pd.DataFrame:
     """Attempts in the submission store that the gradebook has not graded yet (score NaN).
 
     Unreadable files are skipped: the grader reports and records them.
@@ -82,7 +119,7 @@ def pending_attempts(course_dir: Path, graded_ids: set[str]) -> pd.DataFrame:
     from ..submissions import store as submissions
 
     rows: list[dict[str, Any]] = []
-    for path in submissions.paths(course_dir):
+    for path in submissions.paths(course_dir, employee_id=employee_id):
         submission_id = path.stem.rsplit("_", 1)[-1]
         if submission_id in graded_ids:
             continue

@@ -3,6 +3,11 @@
 Why not openpyxl: on this kit's 2-core reference machine openpyxl's write-only
 mode costs ~20 us a cell, so 100,000 employees x 6 modules x 21 columns would
 take minutes; issue 5 asks for under 10 s (benchmarks/records.py measures both).
+Why not xlsxwriter (issue 11 asked to switch if it came within 1.5x of ours):
+its constant_memory mode took 14.87 s for the first 60,000 records where this
+writer took 0.54 s (27x, same frame, same run, 2026-12-02); on the whole 600,000
+it was 148 s against 4.9-7.2 s (shared/PERF_NOTES.md). Its per-cell Python
+calls are the cost, which no option removes.
 Here each column arrives as its distinct values plus a code per row (`Column`):
 every distinct value's cell XML is made once (text goes to the shared-string
 table, so a department or status is stored once), rows are picked by code and a

@@ -54,9 +54,11 @@ from .database import (
     utc_text,
 )
 from .employees import employees, upsert_employees
-from .frames import Frames, read_frames
+from .frames import Frames, attempted_modules, read_answers, read_frames
 
 __all__ = [
+    "attempted_modules",
+    "read_answers",
     "ANSWER_COLUMNS",
     "ATTEMPT_COLUMNS",
     "COURSE_ID",
