@@ -97,8 +97,15 @@ def course(tmp_path_factory):
     G.add_roster(
         url,
         [
-            {"employee_id": e, "name": f"Person {e}", "department": d, "role": "Staff", "email": "",
-             "manager": "M01", "hire_date": None}
+            {
+                "employee_id": e,
+                "name": f"Person {e}",
+                "department": d,
+                "role": "Staff",
+                "email": "",
+                "manager": "M01",
+                "hire_date": None,
+            }
             for e, d, _ in PEOPLE
         ],
     )

@@ -101,13 +101,17 @@ def test_an_untouched_skeleton_without_draft_fails_check(root):
 def test_a_published_question_cannot_cite_a_draft_rule(root):
     run("new", "rule", "account_security", "--root", str(root))
     path = root / QUESTIONS
-    path.write_text(path.read_text(encoding="utf-8").replace("rules: [ACC-002]", "rules: [ACC-003]", 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("rules: [ACC-002]", "rules: [ACC-003]", 1), encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["check", "--root", str(root)])
     assert result.exit_code == 1 and "cites draft rule ACC-003" in result.output
 
 
 def test_unknown_rule_area_or_type_is_a_clear_error(root):
-    assert "unknown rule 'ACC-099'" in CliRunner().invoke(main, ["new", "question", "ACC-099", "--root", str(root)]).output
+    assert (
+        "unknown rule 'ACC-099'" in CliRunner().invoke(main, ["new", "question", "ACC-099", "--root", str(root)]).output
+    )
     assert "unknown area 'payroll'" in CliRunner().invoke(main, ["new", "rule", "payroll", "--root", str(root)]).output
     bad = CliRunner().invoke(main, ["new", "question", "ACC-001", "--type", "essay", "--root", str(root)])
     assert bad.exit_code == 2

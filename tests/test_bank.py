@@ -180,8 +180,20 @@ def test_bad_sheet_rows_are_named_and_nothing_is_written(tmp_path):
     def row(**cells):
         sheet.append([cells.get(h) for h in header])
 
-    good = {"题号": "Q-ACC-040", "题型": "单选题", "题干": "题", "题干(英文)": "Q", "选项A": "是", "选项A(英文)": "Yes",
-            "选项B": "否", "选项B(英文)": "No", "答案": "A", "解析": "解", "解析(英文)": "Why", "知识点": "ACC-001"}
+    good = {
+        "题号": "Q-ACC-040",
+        "题型": "单选题",
+        "题干": "题",
+        "题干(英文)": "Q",
+        "选项A": "是",
+        "选项A(英文)": "Yes",
+        "选项B": "否",
+        "选项B(英文)": "No",
+        "答案": "A",
+        "解析": "解",
+        "解析(英文)": "Why",
+        "知识点": "ACC-001",
+    }
     row(**good)
     row(**{**good, "题号": "Q-ACC-041", "题型": "填空题"})
     row(**{**good, "题号": "Q-ACC-042", "答案": "D"})
@@ -192,7 +204,12 @@ def test_bad_sheet_rows_are_named_and_nothing_is_written(tmp_path):
     into = tmp_path / "into"
     result = run("bank", "import", str(out), "--into", str(into))
     assert result.exit_code == 1, result.output
-    for number, what in [(3, "题型 '填空题'"), (4, "答案 'D'"), (5, "题干 and 题干(英文) both need text"), (6, "知识点 is empty")]:
+    for number, what in [
+        (3, "题型 '填空题'"),
+        (4, "答案 'D'"),
+        (5, "题干 and 题干(英文) both need text"),
+        (6, "知识点 is empty"),
+    ]:
         assert f"sheet 题库 row {number}: {what}" in result.output
     assert "sheet 题库 row 2" not in result.output
     assert not into.exists()
@@ -201,7 +218,9 @@ def test_bad_sheet_rows_are_named_and_nothing_is_written(tmp_path):
 def test_a_text_that_looks_like_a_formula_stays_text(tmp_path):
     catalog = load_catalog(VALID)
     question = catalog.questions["Q-ACC-001"]
-    odd = question.model_copy(update={"explanation": question.explanation.model_copy(update={"en": "=1+1 is no formula"})})
+    odd = question.model_copy(
+        update={"explanation": question.explanation.model_copy(update={"en": "=1+1 is no formula"})}
+    )
     out = tmp_path / "odd.xlsx"
     question_sheet.write([odd], out)
     assert question_sheet.read(out)[0].explanation.en == "=1+1 is no formula"

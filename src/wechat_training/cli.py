@@ -572,7 +572,8 @@ def diff(old_ref: str, new_ref: str | None, root, course_dir, db, with_gradebook
             sys.exit(1)
     changes = compare(old, new)
     for bump in changes.bumped:
-        click.echo(f"bumped {bump.rule_id} v{bump.old} -> v{bump.new}: cited by {', '.join(bump.modules) or 'no module'}")
+        cited = ", ".join(bump.modules) or "no module"
+        click.echo(f"bumped {bump.rule_id} v{bump.old} -> v{bump.new}: cited by {cited}")
     for rid in changes.added_rules:
         click.echo(f"added rule {rid}")
     for rid in changes.removed_rules:

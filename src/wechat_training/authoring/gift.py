@@ -115,7 +115,7 @@ def _formatted(text: str) -> str:
     """Text without its [format] prefix (html, moodle, plain, markdown: all read as written)."""
     text = text.strip()
     found = re.match(r"^\[(html|moodle|plain|markdown)\]", text)
-    return _release(text[found.end():] if found else text).strip()
+    return _release(text[found.end() :] if found else text).strip()
 
 
 def _question(text: str, comments: list[str]) -> Question | None:
@@ -127,18 +127,18 @@ def _question(text: str, comments: list[str]) -> Question | None:
         end = text.find("::", 2)
         if end < 0:
             raise ValueError("a question name opened with :: is not closed with ::")
-        name, text = _release(text[2:end]).strip(), text[end + 2:].strip()
+        name, text = _release(text[2:end]).strip(), text[end + 2 :].strip()
     start, finish = text.find("{"), text.find("}")
     if start < 0 and finish < 0:
         raise ValueError(f"{name or 'question'}: a description (no answers) is not supported")
     if start < 0 or finish < start:
         raise ValueError(f"{name or 'question'}: unbalanced {{ }} (escape a literal brace as \\{{ or \\}})")
-    if text[finish + 1:].strip():
+    if text[finish + 1 :].strip():
         raise ValueError(f"{name or 'question'}: missing-word questions (text after the answers) are not supported")
-    stem_text, answers = text[:start], text[start + 1:finish].strip()
+    stem_text, answers = text[:start], text[start + 1 : finish].strip()
     general = ""
     if "####" in answers:
-        answers, general = answers[: answers.rindex("####")].strip(), answers[answers.rindex("####") + 4:]
+        answers, general = answers[: answers.rindex("####")].strip(), answers[answers.rindex("####") + 4 :]
     meta = [m for c in comments for m in _META.findall(c)]
     ident = next((v.strip() for k, v in meta if k == "id"), None) or name
     label = ident or "question"
@@ -150,8 +150,12 @@ def _question(text: str, comments: list[str]) -> Question | None:
         prompt, chat = X.read_stem(_formatted(stem_text))
         if not general.strip():
             raise ValueError("no general feedback (####…): the kit's explanation, citing the rule, goes there")
-        fields: dict = {"id": ident, "rules": tagged.rules, "prompt": prompt,
-                        "explanation": X.read_multilang(_formatted(general))}
+        fields: dict = {
+            "id": ident,
+            "rules": tagged.rules,
+            "prompt": prompt,
+            "explanation": X.read_multilang(_formatted(general)),
+        }
         points = next((c.split(":", 1)[1] for c in comments if c.strip().startswith("points:")), None)
         if points is not None:
             fields["points"] = int(points)
@@ -194,7 +198,7 @@ def _choices(answers: str) -> tuple[list[dict], bool]:
         if part.startswith("="):
             weight, part = 100.0, part[1:]
         elif found := _WEIGHT.match(part):
-            weight, part = float(found.group(1)), part[found.end():]
+            weight, part = float(found.group(1)), part[found.end() :]
         else:
             weight = 0.0
         answer, _, feedback = part.partition("#")

@@ -134,6 +134,7 @@ def read_stem(markup: str) -> tuple[Text, list[ChatMessage] | None]:
 
 # --- tags -----------------------------------------------------------------------------
 
+
 def tags(question: Question) -> list[str]:
     out = [RULE_TAG + r for r in question.rules] + [TYPE_TAG + question.type]
     if not question.shuffle:

@@ -24,13 +24,37 @@ from . import interchange as X
 MOODLE_FRACTIONS = sorted(
     {
         round(100 * f, 5)
-        for f in (1, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3, 0.25, 0.2,
-                  0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05, 0)
+        for f in (
+            1,
+            0.9,
+            0.8333333,
+            0.8,
+            0.75,
+            0.7,
+            0.6666667,
+            0.6,
+            0.5,
+            0.4,
+            0.3333333,
+            0.3,
+            0.25,
+            0.2,
+            0.1666667,
+            0.1428571,
+            0.125,
+            0.1111111,
+            0.1,
+            0.05,
+            0,
+        )
     }
 )
 #: Elements of a question we read; the others below are accepted only when empty.
 IGNORED_WHEN_EMPTY = {
-    "correctfeedback", "partiallycorrectfeedback", "incorrectfeedback", "hint",
+    "correctfeedback",
+    "partiallycorrectfeedback",
+    "incorrectfeedback",
+    "hint",
 }
 #: Elements that carry settings, not content, and have no counterpart in our questions.
 SETTINGS = {"penalty", "hidden", "answernumbering", "shownumcorrect", "showstandardinstruction"}
@@ -70,7 +94,9 @@ def export(questions: list[Question]) -> str:
         if q.type == "true_false":
             for value in ("true", "false"):
                 answer = ET.SubElement(
-                    node, "answer", {"fraction": "100" if q.answer == (value == "true") else "0", "format": "moodle_auto_format"}
+                    node,
+                    "answer",
+                    {"fraction": "100" if q.answer == (value == "true") else "0", "format": "moodle_auto_format"},
                 )
                 ET.SubElement(answer, "text").text = value
                 _text(answer, "feedback", "")
@@ -183,8 +209,19 @@ def read(path: Path) -> list[Question]:
 def _question(node: ET.Element, kind: str | None) -> Question:
     if kind not in ("multichoice", "truefalse"):
         raise ValueError(f"type {kind!r} is not supported (multichoice and truefalse only)")
-    known = {"name", "questiontext", "generalfeedback", "defaultgrade", "idnumber", "tags", "answer",
-             "single", "shuffleanswers", *SETTINGS, *IGNORED_WHEN_EMPTY}
+    known = {
+        "name",
+        "questiontext",
+        "generalfeedback",
+        "defaultgrade",
+        "idnumber",
+        "tags",
+        "answer",
+        "single",
+        "shuffleanswers",
+        *SETTINGS,
+        *IGNORED_WHEN_EMPTY,
+    }
     for child in node:
         if child.tag not in known:
             raise ValueError(f"<{child.tag}> is not supported")

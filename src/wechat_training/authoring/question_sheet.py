@@ -111,7 +111,9 @@ def read(path: Path) -> list[Question]:
         known = set(columns(LETTERS))
         unknown = [h for h in header if h and h not in known]
         if unknown:
-            problems.add(f"sheet {sheet.title}", f"unknown column(s) {', '.join(unknown)} (known: {', '.join(columns(LETTERS))})")
+            problems.add(
+                f"sheet {sheet.title}", f"unknown column(s) {', '.join(unknown)} (known: {', '.join(columns(LETTERS))})"
+            )
             continue
         for number, values in enumerate(rows, start=2):
             cells = {h: (str(v).strip() if v is not None else "") for h, v in zip(header, values, strict=False) if h}
@@ -143,8 +145,14 @@ def _chat(zh_stem: str, en_stem: str) -> tuple[Text, list[dict]]:
         role = next((r for r, (z, e) in ROLE_NAMES.items() if z == zh["role"]), None)
         if role is None or ROLE_NAMES[role][1] != en["role"] or zh["time"] != en["time"]:
             raise ValueError(f"chat line {zh.group(0)!r}: role or time differs between Chinese and English")
-        chat.append({"sender": Text(zh=zh["sender"], en=en["sender"]), "role": role, "time": zh["time"],
-                     "text": Text(zh=zh["text"], en=en["text"])})
+        chat.append(
+            {
+                "sender": Text(zh=zh["sender"], en=en["sender"]),
+                "role": role,
+                "time": zh["time"],
+                "text": Text(zh=zh["text"], en=en["text"]),
+            }
+        )
     if not zh_lines or not en_lines:
         raise ValueError("题干 needs the prompt after the chat lines")
     return Text(zh="\n".join(zh_lines), en="\n".join(en_lines)), chat
@@ -160,8 +168,12 @@ def _question(cells: dict[str, str]) -> Question:
     if not rules:
         raise ValueError("知识点 is empty: list the rule id(s) the question tests, e.g. GRP-010")
     stem = _text(cells, STEM, STEM_EN)
-    fields: dict = {"id": cells[ID], "type": kind, "rules": rules,
-                    "explanation": _text(cells, EXPLANATION, EXPLANATION_EN)}
+    fields: dict = {
+        "id": cells[ID],
+        "type": kind,
+        "rules": rules,
+        "explanation": _text(cells, EXPLANATION, EXPLANATION_EN),
+    }
     if cells.get(POINTS):
         fields["points"] = int(float(cells[POINTS]))
     if kind == "scenario":
@@ -189,7 +201,7 @@ def _question(cells: dict[str, str]) -> Question:
             if cells.get(f"反馈{x}") or cells.get(f"反馈{x}(英文)"):
                 choice["feedback"] = _text(cells, f"反馈{x}", f"反馈{x}(英文)")
             choices.append(choice)
-        for x in LETTERS[len(letters):]:
+        for x in LETTERS[len(letters) :]:
             if cells.get(f"反馈{x}"):
                 raise ValueError(f"反馈{x} is filled but 选项{x} is empty")
         fields["choices"] = choices

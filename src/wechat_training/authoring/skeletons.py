@@ -64,9 +64,7 @@ def _append(path: Path, top_key: str, ident: str, body: str) -> Added:
         data = None
     items = data.get(top_key) if isinstance(data, dict) else None
     if not items or not isinstance(items[-1], dict) or items[-1].get("id") != ident:
-        raise AuthoringError(
-            f"{path}: cannot append to this file: its '{top_key}:' list is not the last thing in it"
-        )
+        raise AuthoringError(f"{path}: cannot append to this file: its '{top_key}:' list is not the last thing in it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(updated, encoding="utf-8")
     line = updated.count("\n", 0, updated.index(f"- id: {ident}\n", len(head))) + 1
@@ -143,7 +141,7 @@ def question_skeleton(ident: str, rule_id: str, kind: str) -> str:
     ]
     if kind == "scenario":
         lines.append(
-            f"""  chat:  # 2 to 6 messages; role: me (the learner, on the right), colleague, manager, customer, stranger, system
+            f"""  chat:  # 2-6 messages; role: me (the learner), colleague, manager, customer, stranger, system
     - sender: {{zh: 同事小王, en: Colleague Xiao Wang}}
       role: colleague
       time: "09:30"

@@ -163,10 +163,7 @@ _pages: list[PreviewPage] = []
 
 
 def notebook_source(item_id: str, root: Path) -> str:
-    return (
-        "from wechat_training.learning.preview import preview\n"
-        f"preview({item_id!r}, root={str(root)!r})"
-    )
+    return f"from wechat_training.learning.preview import preview\npreview({item_id!r}, root={str(root)!r})"
 
 
 def make_app(item_id: str, root: Path, port: int):
@@ -191,7 +188,9 @@ def make_app(item_id: str, root: Path, port: int):
         def init_handlers(self):
             handlers = super().init_handlers()
             page = self.server_url.rstrip("/") + "/voila/render/" + NOTEBOOK
-            return [(self.server_url, RedirectHandler, {"url": page})] + [h for h in handlers if h[0] != self.server_url]
+            return [(self.server_url, RedirectHandler, {"url": page})] + [
+                h for h in handlers if h[0] != self.server_url
+            ]
 
     app = PreviewVoila(config=c)
     app.initialize([str(directory)])
