@@ -132,3 +132,24 @@ def test_every_area_has_a_prefix_for_new_rules(tmp_path):
     (root / "quizzes" / "questions").mkdir(parents=True)
     ids = [run("new", "rule", area, "--root", str(root)).output.split()[1] for area in AREAS]
     assert ids == ["ACC-001:", "PUB-001:", "CON-001:", "CUS-001:", "GRP-001:", "OVS-001:"]
+
+
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        (
+            "fixed: [Q-ACC-001, Q-ACC-004]",
+            "fixed: [Q-ACC-001, Q-ACC-004, Q-ACC-006]",
+            "fixed names draft question Q-ACC-006",
+        ),
+        ("draw: {count: 2}", "draw: {count: 1, pool: [Q-ACC-006]}", "draw.pool names draft question Q-ACC-006"),
+    ],
+)
+def test_a_module_cannot_name_a_draft(root, old, new, message):
+    run("new", "question", "ACC-001", "--type", "single", "--root", str(root))
+    module = root / "quizzes" / "modules" / "account_security.yaml"
+    text = module.read_text(encoding="utf-8")
+    assert old in text
+    module.write_text(text.replace(old, new), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--root", str(root)])
+    assert result.exit_code == 1 and message in result.output
