@@ -1,7 +1,7 @@
 """The question bank as GIFT, both ways.
 
 Syntax and escapes follow Moodle's GIFT importer and exporter,
-moodle/moodle question/format/gift/format.php: questions are separated by blank
+moodle/moodle question/format/gift/format.php (read at commit 00e93a993910): questions are separated by blank
 lines, `//` lines are comments, `$CATEGORY:` switches category, `::name::`
 names a question, `[html]` gives the text format, answers sit in `{…}` with
 `=` right, `~` wrong, `~%50%` a weighted answer, `#` feedback and `####` the
@@ -10,7 +10,8 @@ escapedchar_pre there).
 
 GIFT has no field for an id number or tags, so the question's id is its name
 and the rules it cites ride in a comment line above it,
-`// [id:Q-GRP-001] [tag:rule:GRP-010]`: Moodle skips comments, our importer reads them.
+`// [id:Q-GRP-001] [tag:rule:GRP-010]`: that importer drops comment lines
+before parsing (readquestion), our importer reads them.
 """
 
 from __future__ import annotations

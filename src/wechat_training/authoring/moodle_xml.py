@@ -1,7 +1,8 @@
 """The question bank as Moodle XML, both ways.
 
 Element names and their meaning follow Moodle's own importer,
-moodle/moodle question/format/xml/format.php (qformat_xml::import_question,
+moodle/moodle question/format/xml/format.php (read at commit 00055ef6abc8;
+qformat_xml::import_question,
 import_headers, import_multichoice, import_truefalse, import_question_tags):
 <quiz> holds <question type="..."> elements; type "category" switches category;
 a question has <name><text>, <questiontext format><text>, <generalfeedback>,
