@@ -1,8 +1,8 @@
 """The question bank as GIFT, both ways.
 
 Syntax and escapes follow Moodle's GIFT importer and exporter,
-moodle/moodle question/format/gift/format.php (read at commit 00e93a993910): questions are separated by blank
-lines, `//` lines are comments, `$CATEGORY:` switches category, `::name::`
+moodle/moodle question/format/gift/format.php (read at commit 00e93a993910):
+questions are separated by blank lines, `//` lines are comments, `$CATEGORY:` switches category, `::name::`
 names a question, `[html]` gives the text format, answers sit in `{…}` with
 `=` right, `~` wrong, `~%50%` a weighted answer, `#` feedback and `####` the
 general feedback; `\\ \\~ \\= \\# \\{ \\} \\:` and `\\n` are escapes (repchar /
@@ -194,6 +194,8 @@ def _choices(answers: str) -> tuple[list[dict], bool]:
     single = "=" in answers
     parts = [p.strip() for p in answers.replace("=", "~=").split("~")]
     parts = [p for p in parts if p]
+    if len(parts) > 26:
+        raise ValueError(f"{len(parts)} answers: a question holds at most 26 (choice ids a-z)")
     choices = []
     for letter, part in zip("abcdefghijklmnopqrstuvwxyz", parts, strict=False):
         if part.startswith("="):

@@ -257,6 +257,8 @@ def _question(node: ET.Element, kind: str | None) -> Question:
         fields["type"] = tagged.type or ("single" if single else "multiple")
         if chat is not None:
             fields["chat"] = chat
+        if len(answers) > 26:
+            raise ValueError(f"{len(answers)} answers: a question holds at most 26 (choice ids a-z)")
         choices = []
         for letter, a in zip("abcdefghijklmnopqrstuvwxyz", answers, strict=False):
             fb = (a.findtext("feedback/text") or "").strip()
