@@ -153,9 +153,10 @@ def test_cli_import_of_a_bad_file_writes_nothing(tmp_path):
 def test_sheet_has_chinese_headers_and_readable_scenarios(tmp_path):
     out = tmp_path / "bank.xlsx"
     question_sheet.write(list(load_catalog(SHIPPED).questions.values()), out)
-    sheet = load_workbook(out).active
+    book = load_workbook(out)
+    sheet = book.active
     header = [c.value for c in sheet[1]]
-    assert sheet.title == "题库"
+    assert sheet.title == "题库" and book.sheetnames == ["题库", "说明"]  # the guide explains every column
     for column in ("题型", "题干", "选项A", "答案", "解析", "知识点"):
         assert column in header
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}

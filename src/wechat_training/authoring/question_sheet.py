@@ -37,6 +37,23 @@ _EN_LINE = re.compile(r"^\[(?P<role>[a-z]+)\] (?P<sender>.+) (?P<time>\d\d:\d\d)
 ID, KIND, STEM, STEM_EN = "题号", "题型", "题干", "题干(英文)"
 ANSWER, EXPLANATION, EXPLANATION_EN, RULES, POINTS = "答案", "解析", "解析(英文)", "知识点", "分值"
 KEEP_ORDER = "固定选项顺序原因"
+#: A second sheet explaining the columns; the importer skips it.
+GUIDE = "说明"
+GUIDE_ROWS = [
+    ("列 Column", "填写 What goes there"),
+    (ID, "题目编号 Q-区域-三位数，如 Q-GRP-012 / question id, never changes"),
+    (KIND, "单选题 / 多选题 / 判断题 / 情景题"),
+    (STEM, "题干；情景题先写对话，每行一条：【同事】周磊 10:05：消息，最后一行是问题"),
+    (STEM_EN, "English stem; a scenario's chat lines as [colleague] Zhou Lei 10:05: message"),
+    ("选项A…", "选项文字，从 A 起连续填写 / option text, from A on without gaps"),
+    ("反馈A…", "选了该项时显示的反馈（可空）/ feedback when the option is picked (optional)"),
+    (ANSWER, "正确选项字母，如 B 或 AC；判断题填 正确 或 错误"),
+    (EXPLANATION, "答题后显示的解析，引用规则编号 / explanation citing the rule id"),
+    (RULES, "考查的规则编号，逗号分隔，如 GRP-010 / rule ids"),
+    (POINTS, "分值，默认 1 / points, default 1"),
+    (KEEP_ORDER, "选项必须按原顺序显示时写明原因，否则留空 / why options keep their order"),
+    ("(英文)", "每个中文列旁的英文列都要填 / every (英文) column holds the English beside the Chinese"),
+]
 
 
 def columns(letters: str = LETTERS[:6]) -> list[str]:
@@ -92,6 +109,9 @@ def write(questions: list[Question], out: Path) -> None:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # a text starting with '=' stays text, never a formula
     sheet.freeze_panes = "A2"
+    guide = book.create_sheet(GUIDE)
+    for row in GUIDE_ROWS:
+        guide.append(row)
     book.save(out)
 
 
@@ -102,6 +122,8 @@ def read(path: Path) -> list[Question]:
     problems = X.Problems(str(path))
     questions = []
     for sheet in book.worksheets:
+        if sheet.title == GUIDE:
+            continue
         rows = sheet.iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
         missing = [h for h in (KIND, STEM, ANSWER, EXPLANATION, RULES) if h not in header]
