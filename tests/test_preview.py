@@ -129,3 +129,24 @@ def test_saved_stem_shows_without_restart(content, tmp_path):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_preview_of_an_unknown_id_says_so_without_starting_a_server():
+    from click.testing import CliRunner
+
+    from wechat_training.cli import main
+
+    result = CliRunner().invoke(main, ["preview", "Q-ACC-099", "--root", str(VALID)])
+    assert result.exit_code == 1 and "'Q-ACC-099' is no question, rule or module id" in result.output
+
+
+def test_a_draft_is_previewed(content):
+    from click.testing import CliRunner
+
+    from wechat_training.cli import main
+
+    CliRunner().invoke(main, ["new", "question", "ACC-001", "--root", str(content)])
+    assert "Q-ACC-006" not in load_catalog(content).questions
+    preview_catalog = load_catalog(content, include_drafts=True)
+    assert target(preview_catalog, "Q-ACC-006").question_ids == ("Q-ACC-006",)
+    assert "Q-ACC-006" in target(preview_catalog, "ACC-001").question_ids
