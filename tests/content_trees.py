@@ -27,3 +27,18 @@ def broken_tree(name: str, into: Path) -> Path:
         for line in deletions.read_text().split():
             (into / line).unlink()
     return into
+
+
+LINT = DATA / "lint"
+
+
+def lint_tree(name: str, into: Path) -> Path:
+    """The valid tree with lint-clean questions (tests/data/lint/_clean), then one lint case laid over it."""
+    shutil.copytree(VALID, into)
+    for overlay in (LINT / "_clean", LINT / name):
+        for path in overlay.rglob("*"):
+            if path.is_file() and path.name != "expected.txt":
+                target = into / path.relative_to(overlay)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+    return into

@@ -13,6 +13,7 @@ import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, running_serve
 
 from wechat_training.content.catalog import load_catalog
+from wechat_training.content.choice_order import PRACTICE_ATTEMPT, choice_order, choice_orders, position_label
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,11 +70,20 @@ def expected_answers():
     return catalog, answers
 
 
-def choice_name(question, choice_id, lang="en"):
+def choice_name(question, choice_id, attempt, lang="en"):
+    """The accessible name of a choice as the page shows it: its letter is its position in
+    the employee's seeded order for this attempt (content.choice_order), not its id."""
     if question.type == "true_false":
         return {"true": "True", "false": "False"}[choice_id]
+    order = choice_order(question, MODULE, EMPLOYEE, attempt)
     [choice] = [c for c in question.choices if c.id == choice_id]
-    return f"{choice.id}. {choice.text.get(lang)}"
+    return f"{position_label(order.index(choice_id))}. {choice.text.get(lang)}"
+
+
+def attempt_number(course) -> int:
+    """The attempt the portal is about to start: one more than the employee's files in the store."""
+    employee_dir = course / "submissions" / MODULE / EMPLOYEE
+    return len(list(employee_dir.glob("*.json"))) + 1 if employee_dir.exists() else 1
 
 
 def unlabelled_controls(page) -> list[str]:
@@ -114,19 +124,20 @@ def test_employee_takes_the_module_end_to_end(server, page, tmp_path):
         shot(page, tmp_path, "scenario")
 
         page.get_by_role("button", name="Practice").click()
-        page.get_by_role("button", name="a. Lend it").click()
+        page.get_by_role("button", name=choice_name(catalog.questions["Q-ACC-001"], "a", PRACTICE_ATTEMPT)).click()
         page.get_by_role("button", name="Check answer").click()
         feedback = page.locator(".wt-feedback")
         feedback.get_by_text("Not correct.").wait_for()
         assert "ACC-001" in feedback.locator(".wt-quote").inner_text()
 
         page.get_by_role("button", name="Graded quiz").click()
+        attempt = attempt_number(server["course"])
         page.get_by_role("button", name="Start the quiz").click()
         for number, (qid, picks) in enumerate(answers.items(), start=1):
             question = catalog.questions[qid]
             page.get_by_text(f"Question {number} of {len(answers)}").wait_for()
             for choice_id in picks:
-                name = choice_name(question, choice_id)
+                name = choice_name(question, choice_id, attempt)
                 if question.type == "multiple":
                     page.get_by_role("checkbox", name=name).check()
                 else:
@@ -157,6 +168,9 @@ def test_employee_takes_the_module_end_to_end(server, page, tmp_path):
     assert stored["answers"] == answers
     assert stored["question_ids"] == list(answers)
     assert stored["employee_id"] == EMPLOYEE and stored["identity_source"] == "local"
+    shown = [catalog.questions[q] for q in answers]
+    assert stored["attempt"] == attempt
+    assert stored["choice_order"] == choice_orders(shown, MODULE, EMPLOYEE, attempt)
 
 
 def focused_name(page) -> str:
@@ -191,6 +205,7 @@ def test_quiz_can_be_completed_with_the_keyboard_only(server, page, tmp_path):
     employee_dir = server["course"] / "submissions" / MODULE / EMPLOYEE
     before = set(employee_dir.glob("*.json")) if employee_dir.exists() else set()
     qids = catalog.questions_for(MODULE, EMPLOYEE)
+    attempt = attempt_number(server["course"])
     try:
         page.goto(server["url"] + f"/voila/render/{MODULE}.ipynb?lang=en")
         page.get_by_role("heading", name="Account security").wait_for()
@@ -201,7 +216,7 @@ def test_quiz_can_be_completed_with_the_keyboard_only(server, page, tmp_path):
             page.get_by_text(f"Question {number} of {len(qids)}").wait_for()
             for choice_id in sorted(question.correct_choice_ids()):
                 # Space on a button or checkbox, as a keyboard user would.
-                tab_to(page, choice_name(question, choice_id))
+                tab_to(page, choice_name(question, choice_id, attempt))
                 page.keyboard.press("Space")
             if number < len(qids):
                 press_on(page, "Next", then=f"Question {number + 1} of")

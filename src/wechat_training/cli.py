@@ -72,9 +72,32 @@ def _load(root: Path | None):
 
 @main.command()
 @root_option
-def check(root: Path | None) -> None:
-    """Validate every rule, question and module; print all problems as path:line: message."""
+@click.option(
+    "--strict/--lenient",
+    default=False,
+    help="--strict: item-writing warnings (cues a guesser could use, see docs/content-format.md) "
+    "are errors and fail the check, as in CI. Default --lenient: they are printed, the check passes.",
+)
+def check(root: Path | None, strict: bool) -> None:
+    """Validate every rule, question and module; print all problems as path:line: message.
+
+    Then lint how the items are written (the key is the longest choice, true/false
+    items are mostly false, near-duplicate scenarios…) and print each finding as
+    path:line: warning: message.
+    """
+    from .content.item_lint import lint
+
     catalog = _load(root)
+    findings = lint(catalog)
+    if strict:
+        findings = [f.as_error() for f in findings]
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if strict and findings:
+        click.echo(f"{len(findings)} problem(s) found.", err=True)
+        sys.exit(1)
+    if findings:
+        click.echo(f"{len(findings)} warning(s).", err=True)
     click.echo(catalog.summary())
     if catalog.drafts:
         click.echo(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..content.catalog import Catalog
+from ..content.choice_order import choice_orders
 from ..submissions import store as submissions
 from ..submissions.scoring import AttemptResult, score_attempt
 from . import assignments, gradebook
@@ -71,6 +72,7 @@ def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | N
         missing = [q for q in module.fixed if q not in sub.question_ids]
         if missing or len(sub.question_ids) != keys.expected_count:
             flags.append("questions differ from the module's fixed questions and draw size")
+    flags += choice_order_flags(catalog, sub, asked, sub.content_version == keys.content_version)
     for qid in sub.answers:
         if qid not in sub.question_ids:
             flags.append(f"answer for a question not asked: {qid}")
@@ -78,6 +80,31 @@ def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | N
     graded_ids = asked + [q for q in module.fixed if q not in asked]
     result = score_attempt(catalog, module_id, graded_ids, {q: sub.answers.get(q, []) for q in asked})
     return Evaluation(result, flags)
+
+
+def choice_order_flags(
+    catalog: Catalog, sub: submissions.Submission, asked: list[str], same_content: bool
+) -> list[str]:
+    """A recorded choice order that is not the employee's seeded shuffle is a tamper signal.
+
+    Scoring never uses the order (keys are choice ids); files from before
+    issue 9 record none and are not flagged. With older content the seeded
+    order cannot be recomputed, so only its shape is checked.
+    """
+    if sub.attempt is None and not sub.choice_order:
+        return []
+    if sub.attempt is None:
+        return ["choice_order recorded without an attempt number"]
+    questions = [catalog.questions[q] for q in asked]
+    if same_content:
+        expected = choice_orders(questions, sub.module_id, sub.employee_id, sub.attempt)
+        if sub.choice_order != expected:
+            return ["choice order differs from the employee's seeded shuffle for this attempt"]
+    else:
+        shapes = {q.id: sorted(c.id for c in q.choices or ()) for q in questions if q.type != "true_false"}
+        if {q: sorted(o) for q, o in sub.choice_order.items()} != shapes:
+            return ["choice order does not list each question's choices once"]
+    return []
 
 
 def timestamp_flags(sub: submissions.Submission, file_stamp: str | None, now: datetime) -> list[str]:

@@ -117,14 +117,14 @@ def _choice(letter: str, correct: bool, indent: str = "") -> str:
     if correct:
         return f"""{indent}- id: {letter}
 {indent}  text:
-{indent}    zh: "{TODO}: 正确做法"
+{indent}    zh: "{TODO}: 正确的做法"
 {indent}    en: "{TODO}: the right action"
 {indent}  correct: true
 """
     return f"""{indent}- id: {letter}
 {indent}  text:
-{indent}    zh: "{TODO}: 一个看似合理的错误做法"
-{indent}    en: "{TODO}: a plausible wrong action"
+{indent}    zh: "{TODO}: 错误的做法"
+{indent}    en: "{TODO}: a wrong action"
 {indent}  feedback:  # shown when this option is picked: why it is wrong
 {indent}    zh: "{TODO}: 为什么不对"
 {indent}    en: "{TODO}: why this is wrong"
@@ -167,7 +167,7 @@ def question_skeleton(ident: str, rule_id: str, kind: str) -> str:
     else:
         correct = {"a", "c"} if kind == "multiple" else {"b"}
         letters = "abcd" if kind == "multiple" else "abc"
-        lines.append("  choices:  # shuffled per employee; mark the right one(s) correct: true")
+        lines.append("  choices:  # mark the right one(s) correct: true; keep option lengths alike")
         lines += [_choice(x, x in correct, "    ").rstrip("\n") for x in letters]
     lines.append(
         f"""  explanation:  # feedback after answering: why, citing the rule

@@ -12,7 +12,7 @@ import hashlib
 import json
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ class Catalog:
     rules: dict[str, Rule]
     questions: dict[str, Question]
     modules: dict[str, Module]
+    #: Where each rule, question and module was written (by id), for `item_lint`.
+    places: dict[str, located_yaml.Place] = field(default_factory=dict, compare=False, repr=False)
     #: Ids of draft rules and questions (`draft: true`), left out of the dicts above
     #: unless loaded with include_drafts=True (the trainer's preview).
     drafts: tuple[str, ...] = ()
@@ -256,6 +258,7 @@ def load_catalog(root: Path | str, *, include_drafts: bool = False) -> Catalog:
         rules={k: v.model for k, v in sorted(rules.items()) if shown(k)},
         questions={k: v.model for k, v in sorted(questions.items()) if shown(k)},
         modules={a: modules[a].model for a in AREAS if a in modules},
+        places={i.model.id: located_yaml.Place(i.doc, i.loc) for i in [*rule_items, *question_items, *module_items]},
         drafts=tuple(sorted(loader.draft_ids)),
     )
 

@@ -89,3 +89,22 @@ def load(path: Path, display: str) -> LocatedDocument:
         mark = exc.problem_mark or exc.context_mark
         raise YamlSyntaxError(Problem(display, mark.line + 1 if mark else 1, f"YAML error: {exc.problem}")) from exc
     return LocatedDocument(display, data, lines)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one authored item was written: its file and the value path inside it."""
+
+    doc: LocatedDocument
+    loc: Loc
+
+    @property
+    def path(self) -> str:
+        return self.doc.path
+
+    @property
+    def line(self) -> int:
+        return self.doc.line_of(self.loc)
+
+    def line_of(self, *sub: Any) -> int:
+        return self.doc.line_of(self.loc + sub)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+ERROR = "error"
+#: Item-writing findings (`item_lint`): printed, but `check` still passes unless --strict.
+WARNING = "warning"
 
 
 @dataclass(frozen=True, order=True)
@@ -11,9 +15,14 @@ class Problem:
     path: str
     line: int
     message: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        marker = "warning: " if self.severity == WARNING else ""
+        return f"{self.path}:{self.line}: {marker}{self.message}"
+
+    def as_error(self) -> Problem:
+        return replace(self, severity=ERROR)
 
 
 class ContentError(Exception):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..content.catalog import Catalog
+from ..content.choice_order import PRACTICE_ATTEMPT, choice_order, choice_orders
 from ..content.schema import Question, Rule, Text
 from ..submissions import store as submissions
 from ..submissions.scoring import AttemptResult, is_correct, normalise_answer, score_attempt
@@ -51,11 +52,16 @@ def feedback_for(catalog: Catalog, question: Question, answer: Iterable[str]) ->
 
 
 class Practice:
-    """Any question of the module's area, with instant feedback; nothing is recorded."""
+    """Any question of the module's area, with instant feedback; nothing is recorded.
 
-    def __init__(self, catalog: Catalog, module_id: str):
+    Choices are shuffled per employee like the graded quiz (attempt
+    `PRACTICE_ATTEMPT`), so practice does not teach an authored position.
+    """
+
+    def __init__(self, catalog: Catalog, module_id: str, employee_id: str = ""):
         self.catalog = catalog
         self.module_id = module_id
+        self.employee_id = employee_id
         self.question_ids = [q.id for q in catalog.questions_of_area(module_id)]
         self.index = 0
         self.last: Feedback | None = None
@@ -63,6 +69,10 @@ class Practice:
     @property
     def question(self) -> Question:
         return self.catalog.questions[self.question_ids[self.index]]
+
+    def order(self) -> list[str]:
+        """Choice ids of the current question in the order shown."""
+        return choice_order(self.question, self.module_id, self.employee_id, PRACTICE_ATTEMPT)
 
     def check(self, answer: Iterable[str]) -> Feedback:
         answer = list(answer)
@@ -117,6 +127,11 @@ class GradedQuiz:
         self.course_dir = Path(course_dir)
         self.clock = clock
         self.question_ids: list[str] = catalog.questions_for(module_id, identity.employee_id)
+        # The attempt number seeds the choice order: counting the employee's own
+        # earlier submissions makes a reload of an unsubmitted attempt show the same
+        # order, and each new attempt a new one (see content.choice_order).
+        self.attempt = len(submissions.attempts(self.course_dir, identity.employee_id, module_id)) + 1
+        self.choice_order = choice_orders(self.questions(), module_id, identity.employee_id, self.attempt)
         # Captured when the quiz opens: the grader checks the attempt against the
         # content the learner actually saw.
         self.content_version = catalog.content_version(module_id)
@@ -151,6 +166,10 @@ class GradedQuiz:
             self.answers[question_id] = tuple(sorted(picked))
         else:
             self.answers.pop(question_id, None)
+
+    def order_of(self, question_id: str) -> list[str]:
+        """Choice ids of a question in the order this attempt shows them."""
+        return self.choice_order.get(question_id, [])
 
     def answer_of(self, question_id: str) -> tuple[str, ...]:
         return self.answers.get(question_id, ())
@@ -196,6 +215,8 @@ class GradedQuiz:
             started_at=self.started_at,
             submitted_at=self.clock(),
             identity_source=self.identity.source,
+            attempt=self.attempt,
+            choice_order=self.choice_order,
         )
         # Written before scoring: if scoring ever failed, the attempt is still kept.
         path = submissions.write(self.course_dir, submission)

@@ -77,9 +77,10 @@ def open_record_book(
     attempted = set(attempts["module_id"])
     if employee_id is not None:
         # The full roll-up has a column for every module anyone attempted.
-        attempted |= gradebook.attempted_modules(url)
-        if include_store:
-            attempted |= _store_modules(course_dir)
+        others = set(catalog.modules) - set(campaign.module_ids) - attempted
+        attempted |= gradebook.attempted_modules(url, among=others)
+        if include_store and others:
+            attempted |= _store_modules(course_dir, others)
     modules = [m for m in catalog.modules if m in set(campaign.module_ids) | attempted]
     records = R.build_records(
         frames.employees,
@@ -94,12 +95,12 @@ def open_record_book(
     return RecordBook(records, kept, campaign, catalog, as_of, frames)
 
 
-def _store_modules(course_dir: Path) -> set[str]:
-    """Modules with a readable attempt waiting in the store (as the full roll-up would see them)."""
+def _store_modules(course_dir: Path, among: set[str]) -> set[str]:
+    """Which of the modules `among` have a readable attempt waiting in the store."""
     from ..submissions import store as submissions
 
     found = set()
-    for path in submissions.paths(course_dir):
+    for path in (p for m in sorted(among) for p in submissions.paths(course_dir, module_id=m)):
         module_id = path.parent.parent.name
         if module_id in found:
             continue

@@ -21,6 +21,11 @@ answers            {question id: [choice ids picked]}; true/false picks
 started_at         ISO 8601 UTC, when the quiz was opened
 submitted_at       ISO 8601 UTC, when it was submitted (server clock)
 identity_source    "jupyterhub", "header" or "local"
+attempt            1 for the employee's first attempt of the module, 2 for the
+                   next…; part of the seed of the choice order (optional:
+                   files written before issue 9 lack it)
+choice_order       {question id: [choice ids in the order shown]} for every
+                   question with choices (optional, like attempt)
 =================  ==========================================================
 
 Files are written atomically (temp file, fsync, rename, fsync directory), so a
@@ -46,6 +51,8 @@ STORE_DIR = "submissions"
 EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MODULE_ID_PATTERN = re.compile(r"^[a-z_]{1,40}$")
 MAX_SUBMISSION_BYTES = 1_000_000
+#: Keys added after the first files were written; older files without them stay readable.
+OPTIONAL_KEYS = frozenset({"attempt", "choice_order"})
 
 
 class SubmissionError(ValueError):
@@ -65,6 +72,10 @@ class Submission:
     submitted_at: str
     identity_source: str
     format: str = FORMAT
+    #: Issue 9: which attempt this is and the choice order shown; absent (None, {})
+    #: in files written before choices were shuffled.
+    attempt: int | None = None
+    choice_order: dict[str, list[str]] = field(default_factory=dict)
     path: Path | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -94,6 +105,8 @@ def new_submission(
     started_at: str,
     identity_source: str,
     submitted_at: str | None = None,
+    attempt: int | None = None,
+    choice_order: Mapping[str, Sequence[str]] | None = None,
 ) -> Submission:
     check_employee_id(employee_id)
     return Submission(
@@ -107,6 +120,8 @@ def new_submission(
         started_at=started_at,
         submitted_at=submitted_at or utc_now(),
         identity_source=identity_source,
+        attempt=attempt,
+        choice_order={qid: list(order) for qid, order in (choice_order or {}).items()},
     )
 
 
@@ -155,8 +170,9 @@ def read(path: Path) -> Submission:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SubmissionError(f"{path}: not a {FORMAT} file")
     expected = {f for f in Submission.__dataclass_fields__ if f != "path"}
-    if set(data) != expected:
-        missing, extra = sorted(expected - set(data)), sorted(set(data) - expected)
+    missing = sorted(expected - set(data) - OPTIONAL_KEYS)
+    extra = sorted(set(data) - expected)
+    if missing or extra:
         raise SubmissionError(f"{path}: keys differ from the format (missing {missing}, unexpected {extra})")
     _require(path, data, "submission_id", str)
     _require(path, data, "employee_id", str)
@@ -177,6 +193,14 @@ def read(path: Path) -> Submission:
     versions = data["rule_versions"]
     if not isinstance(versions, dict) or not all(isinstance(v, int) for v in versions.values()):
         raise SubmissionError(f"{path}: rule_versions must map rule ids to integers")
+    attempt = data.get("attempt")
+    if attempt is not None and (not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1):
+        raise SubmissionError(f"{path}: attempt must be a whole number from 1")
+    order = data.get("choice_order", {})
+    if not isinstance(order, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v) for k, v in order.items()
+    ):
+        raise SubmissionError(f"{path}: choice_order must map question ids to lists of choice ids")
     for stamp in ("started_at", "submitted_at"):
         try:
             datetime.fromisoformat(data[stamp].replace("Z", "+00:00"))

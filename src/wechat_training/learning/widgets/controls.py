@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import ipywidgets as w
 
-from ...content.schema import Question
+from ...content.choice_order import position_label
+from ...content.schema import Choice, Question
 from .labels import LANGUAGES, text
 
 
@@ -39,16 +40,29 @@ def language_switch(lang: str, on_change: Callable[[str], None]) -> w.ToggleButt
     return switch
 
 
+def shown_choices(question: Question, order: Sequence[str]) -> list[tuple[str, Choice]]:
+    """(position letter, choice) in display order; letters follow the position, not the id."""
+    by_id = {c.id: c for c in question.choices or ()}
+    ids = [cid for cid in order if cid in by_id] or list(by_id)
+    return [(position_label(i), by_id[cid]) for i, cid in enumerate(ids)]
+
+
 def choice_input(
-    question: Question, lang: str, current: Sequence[str], on_change: Callable[[list[str]], None]
+    question: Question,
+    lang: str,
+    current: Sequence[str],
+    on_change: Callable[[list[str]], None],
+    order: Sequence[str] = (),
 ) -> w.Widget:
-    """The answer control of a question; reports every change as a list of choice ids."""
+    """The answer control of a question, choices in `order` (choice ids; default: as written);
+    reports every change as a list of choice ids."""
     label = text("your_answer", lang)
+    shown = shown_choices(question, order)
     if question.type == "multiple":
         boxes = []
-        for choice in question.choices or ():
+        for letter, choice in shown:
             box = w.Checkbox(
-                value=choice.id in current, description=f"{choice.id}. {choice.text.get(lang)}", indent=False
+                value=choice.id in current, description=f"{letter}. {choice.text.get(lang)}", indent=False
             )
             box.layout.width = "auto"
             box.add_class("wt-choice")
@@ -65,7 +79,7 @@ def choice_input(
     if question.type == "true_false":
         options = [(text("true", lang), "true"), (text("false", lang), "false")]
     else:
-        options = [(f"{c.id}. {c.text.get(lang)}", c.id) for c in question.choices or ()]
+        options = [(f"{letter}. {c.text.get(lang)}", c.id) for letter, c in shown]
     toggle = w.ToggleButtons(options=options, value=current[0] if current else None, description=label)
     toggle.style.button_width = "auto"
     toggle.add_class("wt-choices")

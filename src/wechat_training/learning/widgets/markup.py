@@ -47,8 +47,38 @@ def rule_card(rule: Rule, lang: str) -> str:
             f'<p class="wt-consequence"><strong>{escape(text("consequence", lang))}:</strong> '
             f"{escape(rule.consequence.get(lang))}</p>"
         )
+    parts.append(_sources(rule, lang))
     parts.append("</article>")
     return "".join(parts)
+
+
+def _sources(rule: Rule, lang: str) -> str:
+    """Where the rule comes from: the policy document and section, or the company's own clause.
+
+    A company addition is named as such so nobody mistakes it for what a policy
+    says; the document title tells apart the several documents of one policy
+    file (issue 9 §4). Seed file names mean nothing to a learner and are left out.
+    """
+    rows = []
+    for source in rule.source:
+        if source.kind == "company":
+            assert source.clause is not None  # the schema requires it for kind: company
+            rows.append(
+                f'<li class="wt-company"><strong>{escape(text("company_addition", lang))}:</strong> '
+                f"{escape(source.clause.get(lang))}</li>"
+            )
+            continue
+        cited = " ".join(escape(p) for p in (source.document and f"《{source.document}》", source.section) if p)
+        notes = "<br>".join(
+            f'<span class="wt-conflict"><strong>{escape(text("policies_differ", lang))}:</strong> '
+            f"{escape(conflict.reason.get(lang))}</span>"
+            for conflict in source.conflicts
+        )
+        rows.append(f'<li class="wt-citation">{cited}{"<br>" + notes if notes else ""}</li>')
+    return (
+        f'<div class="wt-sources"><strong>{escape(text("source", lang))}:</strong>'
+        f'<ul>{"".join(rows)}</ul></div>'
+    )
 
 
 def rule_quote(rule: Rule, lang: str) -> str:

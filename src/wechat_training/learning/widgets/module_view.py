@@ -13,7 +13,7 @@ from ...content.schema import Question
 from ..identity import Identity
 from ..quiz_session import GradedQuiz, Practice
 from . import markup
-from .controls import button, choice_input, close_tree, html, language_switch
+from .controls import button, choice_input, close_tree, html, language_switch, shown_choices
 from .labels import text
 from .quiz_view import QuizSection
 
@@ -55,7 +55,7 @@ class PracticeSection:
         widgets: list[w.Widget] = [
             html(f'<p class="wt-note">{escape(text("practice_note", lang))}</p>'),
             html(markup.prompt(question, lang, heading)),
-            choice_input(question, lang, self.pick, self.choose),
+            choice_input(question, lang, self.pick, self.choose, practice.order()),
         ]
         buttons = [button(text("check", lang), self.check, "wt-check", primary=True)]
         if len(practice.question_ids) > 1:
@@ -78,9 +78,11 @@ def feedback_markup(practice: Practice, question: Question, lang: str) -> str:
     ]
     parts += [f'<p class="wt-choice-feedback">{escape(t.get(lang))}</p>' for t in feedback.choice_feedback]
     if not feedback.correct:
-        right = ", ".join(
-            sorted(text(c, lang) if question.type == "true_false" else c for c in feedback.correct_choices)
-        )
+        if question.type == "true_false":
+            right = ", ".join(sorted(text(c, lang) for c in feedback.correct_choices))
+        else:  # the letters the learner saw, not the authored ids
+            shown = shown_choices(question, practice.order())
+            right = ", ".join(letter for letter, c in shown if c.id in feedback.correct_choices)
         parts.append(f'<p class="wt-right-answer">{escape(text("right_answer", lang))}: {escape(right)}</p>')
     parts.append(f'<p class="wt-explanation">{escape(feedback.explanation.get(lang))}</p>')
     parts += [markup.rule_quote(rule, lang) for rule in feedback.rules]
@@ -96,11 +98,13 @@ class ModulePage:
         self.module = catalog.modules[module_id]
         self.lang = lang
         self.section = "rules"
-        scenarios = Practice(catalog, module_id)
+        scenarios = Practice(catalog, module_id, identity.employee_id)
         scenarios.question_ids = [q for q in scenarios.question_ids if catalog.questions[q].type == "scenario"]
         self.sections = {
             "scenarios": PracticeSection(scenarios, self.draw_body, "scenario_of", "no_scenarios"),
-            "practice": PracticeSection(Practice(catalog, module_id), self.draw_body, "question_of"),
+            "practice": PracticeSection(
+                Practice(catalog, module_id, identity.employee_id), self.draw_body, "question_of"
+            ),
             "quiz": QuizSection(
                 self.module, lambda: GradedQuiz(catalog, module_id, identity, course_dir), self.draw_body
             ),

@@ -14,7 +14,7 @@ import ipywidgets as w
 from ...content.schema import Module
 from ..quiz_session import GradedQuiz
 from . import markup
-from .controls import button, choice_input, html
+from .controls import button, choice_input, html, shown_choices
 from .labels import text
 
 ONE_BY_ONE = "one_by_one"
@@ -98,7 +98,11 @@ class QuizSection:
         question = quiz.catalog.questions[quiz.question_ids[index]]
         heading = text("question_of", lang, n=index + 1, total=len(quiz.question_ids))
         control = choice_input(
-            question, lang, quiz.answer_of(question.id), lambda answer, qid=question.id: self.record(qid, answer)
+            question,
+            lang,
+            quiz.answer_of(question.id),
+            lambda answer, qid=question.id: self.record(qid, answer),
+            quiz.order_of(question.id),
         )
         block = w.VBox([html(markup.prompt(question, lang, heading)), control])
         block.add_class("wt-question")
@@ -125,7 +129,11 @@ class QuizSection:
         rows: list[w.Widget] = [html(f'<h2 class="wt-review-title">{escape(text("review_title", lang))}</h2>')]
         for item in quiz.review():
             question = quiz.catalog.questions[item.question_id]
-            shown = _answer_text(question, item.answer, lang) if item.answered else text("unanswered", lang)
+            shown = (
+                _answer_text(question, item.answer, lang, quiz.order_of(question.id))
+                if item.answered
+                else text("unanswered", lang)
+            )
             css = "wt-review-item" + ("" if item.answered else " wt-unanswered")
             line = html(
                 f'<div class="{css}" data-question="{escape(item.question_id)}"><strong>{item.number}.</strong> '
@@ -204,8 +212,8 @@ class QuizSection:
         return [html("".join(parts)), button(text("new_attempt", lang), self.begin, "wt-again")]
 
 
-def _answer_text(question, answer, lang: str) -> str:
+def _answer_text(question, answer, lang: str, order) -> str:
     if question.type == "true_false":
         return ", ".join(text(a, lang) for a in answer)
-    names = {c.id: c.text.get(lang) for c in question.choices or ()}
-    return "; ".join(f"{a}. {names.get(a, a)}" for a in answer)
+    # Listed in display order with the letters the learner saw.
+    return "; ".join(f"{letter}. {c.text.get(lang)}" for letter, c in shown_choices(question, order) if c.id in answer)
