@@ -20,7 +20,13 @@ from html import escape
 from pathlib import Path
 
 from ..content.catalog import Catalog, load_catalog
+from ..content.problems import ContentError
 from ..content.schema import AREA_PREFIX, Rule
+from .quiz_session import Practice
+from .widgets import markup
+from .widgets.controls import close_tree, html, language_switch
+from .widgets.module_view import PracticeSection
+from .widgets.page import content_stamp, stylesheet
 
 POLL_SECONDS = 0.5
 NOTEBOOK = "preview.ipynb"
@@ -61,9 +67,6 @@ class PreviewPage:
     def __init__(self, root: Path, item_id: str, lang: str = "zh", poll: float = POLL_SECONDS):
         import ipywidgets as w
 
-        from .widgets.controls import language_switch
-        from .widgets.page import stylesheet
-
         self.root, self.item_id, self.lang, self.poll = root, item_id, lang, poll
         self.css = stylesheet()
         self.switch = language_switch(lang, self.set_language)
@@ -74,6 +77,8 @@ class PreviewPage:
         self.widget.add_class("wt-preview")
         self.section = None
         self.loads = 0
+        # The watcher thread redraws while the kernel's thread may be handling a click.
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self.reload()
         self._watcher = threading.Thread(target=self._watch, name="wechat-training-preview", daemon=True)
@@ -84,11 +89,10 @@ class PreviewPage:
         self.draw()
 
     def reload(self) -> None:
-        from ..content.problems import ContentError
-        from .quiz_session import Practice
-        from .widgets.module_view import PracticeSection
-        from .widgets.page import content_stamp
+        with self._lock:
+            self._reload()
 
+    def _reload(self) -> None:
         self.stamp = content_stamp(self.root)
         self.problem = None
         try:
@@ -105,9 +109,10 @@ class PreviewPage:
         self.draw()
 
     def draw(self) -> None:
-        from .widgets import markup
-        from .widgets.controls import close_tree, html
+        with self._lock:
+            self._draw()
 
+    def _draw(self) -> None:
         if self.problem is not None:
             children = [html(markup.error_box(_problem_text(self.problem), self.lang))]
         else:
@@ -125,8 +130,6 @@ class PreviewPage:
         close_tree(old)
 
     def _watch(self) -> None:
-        from .widgets.page import content_stamp
-
         while not self._stop.wait(self.poll):
             try:
                 changed = content_stamp(self.root) != self.stamp
