@@ -234,3 +234,15 @@ def test_drafts_are_not_exported(tmp_path):
     out = tmp_path / "bank.gift"
     run("bank", "export", "--format", "gift", "--out", str(out), "--root", str(root))
     assert "Q-ACC-006" not in out.read_text(encoding="utf-8")
+
+
+def test_a_scenario_stem_survives_moodles_html_cleaning():
+    """Moodle re-serialises HTML on save (<br/> -> <br />) and drops data-* attributes: the chat
+    is written so that neither matters."""
+    from wechat_training.authoring import interchange as X
+
+    question = next(q for q in load_catalog(SHIPPED).questions.values() if q.type == "scenario")
+    markup = X.stem(question)
+    assert "data-" not in markup
+    prompt, chat = X.read_stem(markup.replace("<br/>", "<br />"))
+    assert prompt == question.prompt and chat == question.chat

@@ -90,9 +90,11 @@ def _shorten(value: str, size: int = 60) -> str:
 
 # --- scenario stems: the chat, then the prompt -------------------------------------------
 
+# Role and time live in a class and in the text, not in data-* attributes: Moodle's
+# HTML cleaning (HTMLPurifier) drops data-* on save but keeps class and lang.
 _MESSAGE = re.compile(
-    r'<p class="wt-msg" data-role="(?P<role>[a-z]+)" data-time="(?P<time>\d\d:\d\d)">'
-    r"<b>(?P<sender>.*?)</b> (?P=time)<br/>(?P<text>.*?)</p>",
+    r'<p class="wt-msg wt-(?P<role>[a-z]+)">'
+    r"<b>(?P<sender>.*?)</b> (?P<time>\d\d:\d\d)<br\s*/?>(?P<text>.*?)</p>",
     re.S,
 )
 _CHAT = re.compile(r'<div class="wt-chat">(?P<messages>.*?)</div><p class="wt-prompt">(?P<prompt>.*?)</p>', re.S)
@@ -103,8 +105,7 @@ def stem(question: Question) -> str:
     if question.type != "scenario":
         return multilang(question.prompt)
     messages = "".join(
-        f'<p class="wt-msg" data-role="{m.role.value}" data-time="{m.time}">'
-        f"<b>{multilang(m.sender)}</b> {m.time}<br/>{multilang(m.text)}</p>"
+        f'<p class="wt-msg wt-{m.role.value}"><b>{multilang(m.sender)}</b> {m.time}<br/>{multilang(m.text)}</p>'
         for m in question.chat or []
     )
     return f'<div class="wt-chat">{messages}</div><p class="wt-prompt">{multilang(question.prompt)}</p>'
