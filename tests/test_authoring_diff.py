@@ -134,3 +134,12 @@ def test_analytics_by_rule_and_department_hide_small_groups(course, monkeypatch)
     monkeypatch.setenv("WECHAT_TRAINING_MIN_GROUP", "9")
     hidden = run("analytics", "--root", str(root), "--course-dir", str(course_dir))
     assert "no group of at least 9 people" in hidden.output
+
+
+def test_diff_lists_question_changes(versions):
+    old, new = versions
+    questions = new / "quizzes" / "questions" / "account_security.yaml"
+    edit(questions, "explanation: {zh: 多短都不行（ACC-001）。", "explanation: {zh: 一分钟也不行（ACC-001）。")
+    result = run("diff", str(old), str(new))
+    assert "questions changed: Q-ACC-002" in result.output
+    assert "module account_security: questions or keys changed" in result.output

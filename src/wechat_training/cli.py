@@ -601,6 +601,13 @@ def diff(old_ref: str, new_ref: str | None, root, course_dir, db, with_gradebook
         click.echo(f"added rule {rid}")
     for rid in changes.removed_rules:
         click.echo(f"removed rule {rid}")
+    for label, ids in (
+        ("added", changes.added_questions),
+        ("changed", changes.changed_questions),
+        ("removed", changes.removed_questions),
+    ):
+        if ids:
+            click.echo(f"questions {label}: {', '.join(ids)}")
     for module in changes.changed_modules:
         click.echo(f"module {module}: questions or keys changed (new content version)")
     for rid in changes.text_changed_same_version:
@@ -617,8 +624,16 @@ def diff(old_ref: str, new_ref: str | None, root, course_dir, db, with_gradebook
         click.echo(f"{sum(counts.values())} pass(es) would expire in all")
     elif changes.bumped:
         click.echo("no gradebook: pass --course-dir or --db to count the passes that would expire")
-    if not (changes.bumped or changes.added_rules or changes.removed_rules or changes.changed_modules
-            or changes.text_changed_same_version):
+    if not (
+        changes.bumped
+        or changes.added_rules
+        or changes.removed_rules
+        or changes.changed_modules
+        or changes.added_questions
+        or changes.changed_questions
+        or changes.removed_questions
+        or changes.text_changed_same_version
+    ):
         click.echo("no changes to rules or modules")
 
 

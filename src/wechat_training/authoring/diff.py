@@ -36,6 +36,9 @@ class Changes:
     added_rules: list[str] = field(default_factory=list)
     removed_rules: list[str] = field(default_factory=list)
     changed_modules: list[str] = field(default_factory=list)  #: content version differs (questions or keys)
+    added_questions: list[str] = field(default_factory=list)
+    removed_questions: list[str] = field(default_factory=list)
+    changed_questions: list[str] = field(default_factory=list)
 
     @property
     def expiring_modules(self) -> set[str]:
@@ -55,6 +58,11 @@ def compare(old: Catalog, new: Catalog) -> Changes:
         elif rule.text != before.text or rule.title != before.title:
             changes.text_changed_same_version.append(rid)
     changes.removed_rules = sorted(set(old.rules) - set(new.rules))
+    changes.added_questions = sorted(set(new.questions) - set(old.questions))
+    changes.removed_questions = sorted(set(old.questions) - set(new.questions))
+    changes.changed_questions = sorted(
+        q for q in set(new.questions) & set(old.questions) if new.questions[q] != old.questions[q]
+    )
     changes.changed_modules = sorted(
         m for m in new.modules if m in old.modules and new.content_version(m) != old.content_version(m)
     )
