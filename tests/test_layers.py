@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     # Trainer tools (issue 10): skeletons, bank interchange, diff; nothing below imports them.
     "authoring": {"content", "submissions", "learning", "assessment", "records", "authoring"},
 }
-TOP = {"cli", "__main__", "__init__"}
+TOP = {"cli", "__main__", "__init__"}  # cli is a package: wechat_training.cli.<group>
 
 
 def module_name(path: Path, package: Path) -> str:
@@ -87,7 +87,9 @@ def test_imports_run_one_way_through_the_layers():
 def test_every_module_belongs_to_a_layer_or_the_top():
     top_level = {p.stem for p in PACKAGE.glob("*.py")}
     assert top_level <= TOP
-    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(ALLOWED)
+    packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    # cli/ is the top, one module per command group (issue 10 split it when it passed 400 lines).
+    assert packages == set(ALLOWED) | {"cli"}
 
 
 @pytest.mark.parametrize(
