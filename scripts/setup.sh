@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the kit and its tests need on a fresh Debian machine with Python 3.11:
 # system packages when missing (Chromium for the browser tests, PostgreSQL for the
-# gradebook tests, LibreOffice Calc to open the exports, a CJK font for screenshots),
+# gradebook tests, LibreOffice Calc to open the exports, a CJK font for screenshots and
+# certificates, poppler-utils to read certificates back),
 # this package with its test extras, and Ralph (a real xAPI LRS) in its own venv
 # because its pins need not match ours.
 set -euo pipefail
@@ -12,6 +13,10 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
+# pdftotext / pdftoppm read the certificates back in the tests.
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# openssl makes the throwaway certificate of the STARTTLS test's SMTP server.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

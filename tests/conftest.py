@@ -22,3 +22,26 @@ def pytest_runtest_makereport(item, call):
     if STRICT and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under WECHAT_TRAINING_STRICT=1: {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def reminder_course_template(tmp_path_factory):
+    """The reminder tests' gradebook, built once (see tests/reminder_book.py)."""
+    from reminder_book import build_course
+
+    path = tmp_path_factory.mktemp("reminder-template") / "course"
+    build_course(path)
+    return path
+
+
+@pytest.fixture
+def reminder_course(reminder_course_template, tmp_path):
+    """A fresh copy of it per test: (course_dir, db_url)."""
+    from reminder_book import copy_course
+
+    from wechat_training.assessment import gradebook
+
+    course = tmp_path / "course"
+    url = copy_course(reminder_course_template, course)
+    yield course, url
+    gradebook.dispose(url)

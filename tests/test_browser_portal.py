@@ -14,6 +14,8 @@ from browser import CHROMIUM, CHROMIUM_ARGS, running_serve
 
 from wechat_training.content.catalog import load_catalog
 from wechat_training.content.choice_order import PRACTICE_ATTEMPT, choice_order, choice_orders, position_label
+from wechat_training.submissions import provenance
+from wechat_training.submissions import store as submissions
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -171,6 +173,11 @@ def test_employee_takes_the_module_end_to_end(server, page, tmp_path):
     shown = [catalog.questions[q] for q in answers]
     assert stored["attempt"] == attempt
     assert stored["choice_order"] == choice_orders(shown, MODULE, EMPLOYEE, attempt)
+    # Signed in the kernel with the employee's own key: the grader can prove the portal wrote it.
+    written = submissions.read(files[0])
+    verifier = provenance.Verifier.for_course(server["course"])
+    assert verifier.problem(EMPLOYEE, MODULE, written.submission_id, written.signed_fields(), written.signature) is None
+    assert (server["course"] / provenance.KEY_FILE).stat().st_mode & 0o777 == 0o600
 
 
 def focused_name(page) -> str:

@@ -111,6 +111,31 @@ def test_without_a_campaign_every_module_is_due_for_everyone(tmp_path: Path, mon
     assert all(a.mandatory and a.due_date is None and a.validity_days is None for a in plan)
 
 
+def test_reminder_settings_come_from_the_campaign_file(tmp_path: Path) -> None:
+    """Are remind_days, escalate_after_days and portal_url read from the file, with defaults without them,
+    and do two files of one directory that disagree fail naming the second one's line?"""
+    campaign = load_campaign(DATA / "valid.yaml")
+    assert (campaign.remind_days, campaign.escalate_after_days) == (10, 5)
+    assert campaign.portal_url == "https://training.corp.example/portal"
+    shutil.copy(DATA / "valid.yaml", tmp_path / "a.yaml")
+    text = (DATA / "valid.yaml").read_text(encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        text.replace("remind_days: 10", "remind_days: 3")
+        .replace("all-staff", "b-staff")
+        .replace("id: sales", "id: b-sales")
+        .replace("id: optional", "id: b-optional"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError) as info:
+        load_campaign(tmp_path)
+    assert [str(p) for p in info.value.problems] == ["b.yaml:3: remind_days 3 differs from 10 in a.yaml"]
+    plain = tmp_path / "plain.yaml"
+    kept = [line for line in text.splitlines() if not line.startswith(("remind", "escalate", "portal"))]
+    plain.write_text("\n".join(kept), encoding="utf-8")
+    defaults = load_campaign(plain)
+    assert (defaults.remind_days, defaults.escalate_after_days, defaults.portal_url) == (14, 7, "http://127.0.0.1:8866/")
+
+
 def test_shipped_sample_campaign_is_valid() -> None:
     """Does the sample campaign.yaml at the repository top load and cover all six modules?"""
     campaign = load_campaign(REPO / "campaign.yaml")

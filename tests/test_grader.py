@@ -65,8 +65,8 @@ def write_submission(
     }
     fields.update(changes)
     sub = submissions.new_submission(**fields)
-    submissions.write(course_dir, sub)
-    return sub
+    # The store seals the attempt (final id and signature): return what it wrote.
+    return submissions.read(submissions.write(course_dir, sub))
 
 
 def table_dump(db_file: Path) -> dict[str, list[tuple]]:

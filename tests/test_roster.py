@@ -123,3 +123,41 @@ def test_cli_roster_import(tmp_path):
     bad = CliRunner().invoke(main, ["roster", "import", str(path), "--course-dir", str(course)])
     assert bad.exit_code == 1 and f"{path}:2:" in bad.stderr and "nothing imported" in bad.stderr
     gradebook.dispose(gradebook.default_url(course))
+
+
+def test_wecom_user_id_column_is_optional_and_validated(tmp_path, db):
+    """Is the 企业微信 column imported when present, '' when absent, and a bad id named with file:line?"""
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "工号,姓名,邮箱,上级,企业微信\nE3001,欧阳娜娜,nana@corp.example,E3002,ouyang.nana\nE3002,司马建国,,,\n",
+        encoding="utf-8",
+    )
+    import_roster(path, db)
+    people = gradebook.employees(db)
+    assert (people["E3001"]["wecom_userid"], people["E3002"]["wecom_userid"]) == ("ouyang.nana", "")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("工号,姓名,企业微信\nE3003,王芳,<@all>\n", encoding="utf-8")
+    with pytest.raises(RosterError) as info:
+        read_roster(bad)
+    assert info.value.problems == [
+        f"{bad}:2: WeCom user id '<@all>' of E3003 is not valid (1-64 letters, digits, '.', '_', '@', '-')"
+    ]
+
+
+def test_a_gradebook_from_before_the_wecom_column_gets_it_on_import(tmp_path, db):
+    """Does a database whose wt_employee lacks wecom_userid keep its rows and gain the column on the next import?"""
+    import sqlalchemy as sa
+
+    path = tmp_path / "roster.csv"
+    path.write_text(ENGLISH, encoding="utf-8")
+    import_roster(path, db)
+    engine = gradebook.engine_for(db)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE wt_employee DROP COLUMN wecom_userid")
+    gradebook.dispose(db)
+    path.write_text(ENGLISH.replace("E0002,\n", "E0002,\nE2002,Gao Yan,Sales,Clerk,,E2001,\n"), encoding="utf-8")
+    report = import_roster(path, db)
+    assert (report.added, report.unchanged) == (1, 1)
+    columns = {c["name"] for c in sa.inspect(gradebook.engine_for(db)).get_columns("wt_employee")}
+    assert "wecom_userid" in columns
+    assert gradebook.employees(db)["E2001"]["name"] == "Lin, Mei"

@@ -23,6 +23,7 @@ from test_grader import write_submission
 
 from wechat_training.assessment import assignments, gradebook, grader
 from wechat_training.content.catalog import Catalog, load_catalog
+from wechat_training.submissions import provenance
 from wechat_training.submissions import store as submissions
 
 course = test_grader.course  # shared fixture
@@ -173,6 +174,10 @@ def store_case_file(course: Path, catalog: Catalog, case: dict) -> Path:
         data["question_ids"] = [easier if q == TARGET else q for q in data["question_ids"]]
         data["answers"] = {(easier if q == TARGET else q): a for q, a in data["answers"].items()}
         data["answers"][easier] = sorted(catalog.questions[easier].correct_choice_ids())
+    # The attacker holds their own employee key (a learner kernel does): the
+    # edited file is signed again with it, so the checks below the signature's
+    # are what must stop it.
+    data["signature"] = provenance.signer_for(course, CHEAT).sign({k: v for k, v in data.items() if k != "signature"})
     text = json.dumps(data)
     if "raw" in case:
         text = case["raw"]

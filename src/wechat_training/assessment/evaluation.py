@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ..content.catalog import Catalog
 from ..content.choice_order import choice_orders
 from ..submissions import store as submissions
 from ..submissions.scoring import AttemptResult, score_attempt
-from . import assignments, gradebook
+from . import gradebook
 
 #: How far a submission's clock may run ahead of the grader's before it is suspect.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -28,30 +28,68 @@ class Evaluation:
 
 
 class ModuleKeys:
-    """Per-module facts the grader needs for every submission, computed once."""
+    """Per-module facts the grader needs for every submission, computed once.
 
-    def __init__(self, catalog: Catalog, module_id: str):
+    Without `version` they describe the current catalogue; with a published
+    version (`gradebook.PublishedVersion`) they describe that one, so the
+    seeded draw of an older version is recomputed just as exactly."""
+
+    def __init__(self, catalog: Catalog, module_id: str, version: gradebook.PublishedVersion | None = None):
         module = catalog.modules[module_id]
         self.module = module
-        self.allowed = frozenset(assignments.module_questions(catalog, module_id))
-        self.content_version = catalog.content_version(module_id)
-        self.expected_count = len(module.fixed) + module.draw.count
         self._catalog = catalog
-        self._pool = sorted(catalog.draw_pool(module_id))
+        #: True when these are the current catalogue's facts (seeded choice orders
+        #: can be recomputed only for the current content).
+        self.current = version is None
+        if version is None:
+            self.content_version = catalog.content_version(module_id)
+            self.rule_versions = catalog.rule_versions(module_id)
+            self.fixed = list(module.fixed)
+            self._pool = sorted(catalog.draw_pool(module_id))
+            self.draw_count = module.draw.count
+        else:
+            self.content_version = version.content_version
+            self.rule_versions = dict(version.rule_versions)
+            self.fixed = list(version.fixed)
+            self._pool = sorted(version.pool)
+            self.draw_count = version.draw_count
+        self.allowed = frozenset([*self.fixed, *self._pool])
+        self.expected_count = len(self.fixed) + self.draw_count
+
+    def published(self) -> gradebook.PublishedVersion:
+        return gradebook.PublishedVersion(
+            self.module.id,
+            self.content_version,
+            dict(self.rule_versions),
+            list(self.fixed),
+            list(self._pool),
+            self.draw_count,
+        )
 
     def questions_for(self, employee_id: str) -> list[str]:
         """`Catalog.questions_for` with the draw pool computed once per module
         instead of once per submission (it scans the whole bank);
         test_grader checks the two agree."""
         rng = random.Random(f"{self.module.id}:{employee_id}")
-        return list(self.module.fixed) + rng.sample(self._pool, self.module.draw.count)
+        return list(self.fixed) + rng.sample(self._pool, self.draw_count)
 
 
 def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | None = None) -> Evaluation:
-    """Score one store submission with the catalogue's keys and list what is suspect."""
+    """Score one store submission with the catalogue's keys and list what is suspect.
+
+    `keys` are those of the submission's own content version (the grader looks
+    it up among the published versions); None means the version was never
+    published, which is a flag and leaves the draw checked against the current
+    catalogue."""
     flags: list[str] = []
     module_id = sub.module_id
-    keys = keys or ModuleKeys(catalog, module_id)
+    if keys is None:
+        current = ModuleKeys(catalog, module_id)
+        if sub.content_version != current.content_version:
+            flags.append(f"content version {sub.content_version!r} was never published for {module_id}")
+        keys = current
+    if sub.rule_versions != keys.rule_versions:
+        flags.append(f"rule_versions differ from those of content version {keys.content_version}")
     module = keys.module
     asked: list[str] = []
     for qid in sub.question_ids:
@@ -63,21 +101,14 @@ def evaluate(catalog: Catalog, sub: submissions.Submission, keys: ModuleKeys | N
             flags.append(f"question {qid} listed twice")
         else:
             asked.append(qid)
-    if sub.content_version == keys.content_version:
-        if sub.question_ids != keys.questions_for(sub.employee_id):
-            flags.append("questions differ from the employee's seeded draw")
-    else:
-        # Older content: the draw cannot be recomputed, but the fixed questions
-        # and the number of questions can still be checked.
-        missing = [q for q in module.fixed if q not in sub.question_ids]
-        if missing or len(sub.question_ids) != keys.expected_count:
-            flags.append("questions differ from the module's fixed questions and draw size")
-    flags += choice_order_flags(catalog, sub, asked, sub.content_version == keys.content_version)
+    if sub.question_ids != keys.questions_for(sub.employee_id):
+        flags.append("questions differ from the employee's seeded draw")
+    flags += choice_order_flags(catalog, sub, asked, keys.current and sub.content_version == keys.content_version)
     for qid in sub.answers:
         if qid not in sub.question_ids:
             flags.append(f"answer for a question not asked: {qid}")
     # Red-line and fixed questions the submission dropped still count, as wrong.
-    graded_ids = asked + [q for q in module.fixed if q not in asked]
+    graded_ids = asked + [q for q in module.fixed if q not in asked and q in catalog.questions]
     result = score_attempt(catalog, module_id, graded_ids, {q: sub.answers.get(q, []) for q in asked})
     return Evaluation(result, flags)
 
@@ -107,9 +138,15 @@ def choice_order_flags(
     return []
 
 
-def timestamp_flags(sub: submissions.Submission, file_stamp: str | None, now: datetime) -> list[str]:
+def timestamp_flags(
+    sub: submissions.Submission, file_stamp: str | None, now: datetime, opens: date | None = None
+) -> list[str]:
+    """What is wrong with the attempt's times; `opens` is the first day the
+    campaign gives the module to this employee (None: no campaign window)."""
     flags = []
     started, submitted = gradebook.parse_utc(sub.started_at), gradebook.parse_utc(sub.submitted_at)
+    if opens is not None and min(started, submitted).date() < opens:
+        flags.append(f"submitted before the campaign opened the module ({opens})")
     if started > submitted:
         flags.append("started_at is after submitted_at")
     if submitted > now + CLOCK_SKEW:

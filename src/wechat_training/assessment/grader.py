@@ -10,10 +10,24 @@ catalogue's keys):
 - `grade_notebook(...)`: one nbgrader notebook submission, read by `answers`
   (literals only), used by the course's `nbgrader autograde` pipeline.
 
-A submission that disagrees with where the store keeps it, with the employee's
-seeded draw, or with the module it claims is flagged; a flagged attempt is
-stored (nothing is lost) but never counts as a pass, and only ever scores the
-questions the module really asked with the catalogue's keys.
+What a store file must prove before it counts (issue 15), in order:
+
+1. it reads as a submission within the store's limits (`submissions.read`);
+2. employee, module and id agree with its folder and file name;
+3. its id and signature verify with that employee's key (`provenance`): an
+   unsigned, mis-signed or copied-id file is attributed to NOBODY: it is kept
+   in place and listed in ``wt_rejected`` with the reason, and no employee's
+   record changes;
+4. its content version and rule versions are a published pair
+   (``wt_published``), its questions are the employee's seeded draw of that
+   version, its times lie inside the campaign window and not in the future;
+   failing any of these is a flag on the writer's own attempt (kept as
+   evidence, never a pass).
+
+A run holds the gradebook's lock (`gradebook.grade_lock`): a second run waits
+`wait` seconds, then stops with `GradeLockBusy`. Ids come from the store, whose
+lengths `submissions.read` bounds to the columns, so the database never sees an
+over-long value.
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..content.catalog import Catalog
+from ..submissions import provenance
 from ..submissions import store as submissions
 from ..submissions.scoring import score_attempt
 from . import answers as answer_reader
@@ -34,6 +49,8 @@ from . import assignments, gradebook
 from .evaluation import CLOCK_SKEW, Evaluation, ModuleKeys, evaluate, stamp_of, timestamp_flags
 
 BATCH_SIZE = 1000
+#: nbgrader autograde stores one notebook at a time: it waits for a bulk run rather than failing.
+NOTEBOOK_LOCK_WAIT = 600.0
 
 Progress = Callable[[int, int], None]
 
@@ -66,16 +83,107 @@ def grade(
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
     now: datetime | None = None,
+    wait: float = 0.0,
 ) -> GradeReport:
-    """Grade every new submission in the store into the gradebook."""
-    started = time.perf_counter()
+    """Grade every new submission in the store into the gradebook (one run at a time)."""
     course_dir = Path(course_dir)
     db_url = gradebook.resolve_url(course_dir, db_url)
     if module is not None and module not in catalog.modules:
         raise ValueError(f"unknown module {module!r}; modules: {', '.join(sorted(catalog.modules))}")
     gradebook.ensure_schema(db_url)
+    with gradebook.grade_lock(db_url, wait):
+        return _grade_locked(course_dir, catalog, db_url, module, since, progress, batch_size, now)
+
+
+def publish_versions(catalog: Catalog, db_url: str) -> int:
+    """Record the catalogue's current (module, content version, rules, draw) as published."""
+    return gradebook.record_published(db_url, [ModuleKeys(catalog, m).published() for m in catalog.modules])
+
+
+class StoreJudge:
+    """Decides, for one store file, whether it is the portal's and how it grades.
+
+    Shared by `grade` and the record book's pending attempts, so records show
+    only what the grader would accept."""
+
+    def __init__(self, course_dir: Path, catalog: Catalog, db_url: str, now: datetime | None = None):
+        self.course_dir = Path(course_dir)
+        self.catalog = catalog
+        self.verifier = provenance.Verifier.for_course(self.course_dir)
+        self.published = gradebook.published_versions(db_url)
+        self.lateness = _Lateness(catalog, db_url)
+        self.now = now or datetime.now(UTC)
+        self._keys: dict[tuple[str, str], ModuleKeys | None] = {}
+
+    def keys(self, module_id: str, content_version: str) -> ModuleKeys | None:
+        key = (module_id, content_version)
+        if key not in self._keys:
+            current = ModuleKeys(self.catalog, module_id)
+            if content_version == current.content_version:
+                self._keys[key] = current
+            elif key in self.published:
+                self._keys[key] = ModuleKeys(self.catalog, module_id, self.published[key])
+            else:
+                self._keys[key] = None
+        return self._keys[key]
+
+    def admit(self, path: Path) -> tuple[submissions.Submission | None, str]:
+        """(the submission, '') when the file is provably the portal's and where it
+        belongs, else (None, why not: the reason recorded in wt_rejected)."""
+        relative = _relative(self.course_dir, path)
+        module_dir, employee_dir = path.parent.parent.name, path.parent.name
+        stamp, sid = _name_parts(path)
+        try:
+            sub = submissions.read(path)
+        except submissions.SubmissionError as exc:
+            return None, str(exc).replace(str(path), relative, 1)
+        # A file whose identity disagrees with its folder is attributed to nobody:
+        # recording it under either employee could alter someone else's record.
+        if sub.employee_id != employee_dir or sub.module_id != module_dir:
+            return None, (
+                f"{relative}: employee/module in the file ({sub.employee_id}/{sub.module_id}) "
+                f"differ from the store folder ({employee_dir[:64]}/{module_dir[:40]})"
+            )
+        if sub.submission_id != sid:
+            return None, f"{relative}: submission id {sub.submission_id} differs from the file name"
+        if sub.module_id not in self.catalog.modules:
+            return None, f"{relative}: unknown module {sub.module_id}"
+        problem = self.verifier.problem(
+            sub.employee_id, sub.module_id, sub.submission_id, sub.signed_fields(), sub.signature
+        )
+        if problem:
+            return None, f"{relative}: {problem}"
+        return sub, ""
+
+    def evaluate(self, sub: submissions.Submission, stamp: str | None) -> tuple[Evaluation, bool]:
+        """(evaluation with every flag, late) of an admitted submission."""
+        evaluation = evaluate(self.catalog, sub, self.keys(sub.module_id, sub.content_version))
+        opens = self.lateness.opens(sub.employee_id, sub.module_id)
+        evaluation.flags.extend(timestamp_flags(sub, stamp, self.now, opens))
+        # Lateness by the later of the two recorded times, so editing submitted_at
+        # cannot make a late attempt look on time.
+        latest = sub.submitted_at
+        if stamp != stamp_of(sub.submitted_at):
+            latest = max(sub.submitted_at, _from_stamp(stamp) or sub.submitted_at, key=gradebook.parse_utc)
+        return evaluation, self.lateness.is_late(sub.employee_id, sub.module_id, latest)
+
+
+def _grade_locked(
+    course_dir: Path,
+    catalog: Catalog,
+    db_url: str,
+    module: str | None,
+    since: datetime | None,
+    progress: Progress | None,
+    batch_size: int,
+    now: datetime | None,
+) -> GradeReport:
+    started = time.perf_counter()
+    publish_versions(catalog, db_url)
     report = GradeReport()
-    done_ids = gradebook.known_submission_ids(db_url, module)
+    # Graded already = the same id in the same employee's folder: a copy of an
+    # id elsewhere is examined (and rejected), not skipped.
+    done_ids = gradebook.known_attempt_keys(db_url, module)
     done_rejected = gradebook.known_rejected(db_url)
     since_stamp = stamp_of(gradebook.utc_text(since)) if since else None
     todo: list[Path] = []
@@ -84,22 +192,24 @@ def grade(
         if since_stamp and stamp and stamp < since_stamp:
             continue
         report.considered += 1
-        if sid in done_ids or _relative(course_dir, path) in done_rejected:
+        if (path.parent.parent.name, path.parent.name, sid) in done_ids or _relative(course_dir, path)[
+            :512
+        ] in done_rejected:
             report.already += 1
             continue
         todo.append(path)
     total = len(todo)
     if progress:
         progress(0, total)
-    lateness = _Lateness(catalog, db_url)
-    cells: dict[str, gradebook.AssignmentCells] = {}
-    keys: dict[str, ModuleKeys] = {}
     now = now or datetime.now(UTC)
+    judge = StoreJudge(course_dir, catalog, db_url, now)
+    cells: dict[str, gradebook.AssignmentCells] = {}
     graded_at = gradebook.utc_text(now)
+    owners: dict[str, str] = {}  # submission id -> the file that used it first in this run
     for start in range(0, total, batch_size):
         batch, rejected = [], []
         for path in todo[start : start + batch_size]:
-            row, problem = _attempt_from_file(course_dir, path, catalog, keys, lateness, now, graded_at)
+            row, problem = _attempt_from_file(judge, path, graded_at, owners)
             if problem:
                 rejected.append(problem)
                 continue
@@ -231,7 +341,8 @@ def grade_notebook(
         "notebook",
     )
     cells = {module_id: registered(course_dir, db_url, catalog, module_id)}
-    stored = gradebook.store_attempts(db_url, [row], cells)
+    with gradebook.grade_lock(db_url, wait=NOTEBOOK_LOCK_WAIT):
+        stored = gradebook.store_attempts(db_url, [row], cells)
     return row, bool(stored)
 
 
@@ -252,16 +363,33 @@ class _Lateness:
     def due(self, employee_id: str, module_id: str) -> date | None:
         if self.campaign is None:
             return None
-        person = self.roster.get(employee_id) or {"employee_id": employee_id}
-        employee = {k: ("" if v is None and k != "hire_date" else v) for k, v in person.items()}
-        employee.setdefault("department", "")
-        employee.setdefault("role", "")
+        employee = self._employee(employee_id)
         # Due dates depend on who someone is (department, role, hire date) and
         # on exemptions by id; the id stays in the key for the latter.
         key = (employee_id, module_id)
         if key not in self.cache:
             self.cache[key] = self.campaign.due_date(employee, module_id)
         return self.cache[key]
+
+    def opens(self, employee_id: str, module_id: str) -> date | None:
+        """First day the campaign gives the module to the employee (None: no window)."""
+        if self.campaign is None:
+            return None
+        key = ("open", employee_id, module_id)
+        if key not in self.cache:
+            found = None
+            for assignment in self.campaign.assignments_for(self._employee(employee_id)):
+                if assignment.module_id == module_id:
+                    found = assignment.open_date
+            self.cache[key] = found  # type: ignore[index]
+        return self.cache[key]  # type: ignore[index]
+
+    def _employee(self, employee_id: str) -> dict:
+        person = self.roster.get(employee_id) or {"employee_id": employee_id}
+        employee = {k: ("" if v is None and k != "hire_date" else v) for k, v in person.items()}
+        employee.setdefault("department", "")
+        employee.setdefault("role", "")
+        return employee
 
     def is_late(self, employee_id: str, module_id: str, submitted_at: str) -> bool:
         due = self.due(employee_id, module_id)
@@ -270,52 +398,30 @@ class _Lateness:
 
 
 def _attempt_from_file(
-    course_dir: Path,
-    path: Path,
-    catalog: Catalog,
-    keys: dict[str, ModuleKeys],
-    lateness: _Lateness,
-    now: datetime,
-    graded_at: str,
+    judge: StoreJudge, path: Path, graded_at: str, owners: dict[str, str]
 ) -> tuple[gradebook.AttemptRow | None, dict[str, str] | None]:
-    relative = _relative(course_dir, path)
-    module_dir, employee_dir = path.parent.parent.name, path.parent.name
-    stamp, sid = _name_parts(path)
+    relative = _relative(judge.course_dir, path)
+    stamp, _sid = _name_parts(path)
 
     def reject(reason: str) -> tuple[None, dict[str, str]]:
+        # Clipped to the columns: a folder name is the attacker's choice.
         return None, {
-            "path": relative,
-            "employee_id": employee_dir,
-            "module_id": module_dir,
+            "path": relative[:512],
+            "employee_id": path.parent.name[:64],
+            "module_id": path.parent.parent.name[:40],
             "reason": reason,
             "seen_at": graded_at,
         }
 
-    try:
-        sub = submissions.read(path)
-    except submissions.SubmissionError as exc:
-        return reject(str(exc).replace(str(path), relative, 1))
-    # A file whose identity disagrees with its folder is attributed to nobody:
-    # recording it under either employee could alter someone else's record.
-    if sub.employee_id != employee_dir or sub.module_id != module_dir:
-        return reject(
-            f"{relative}: employee/module in the file ({sub.employee_id}/{sub.module_id}) "
-            f"differ from the store folder ({employee_dir}/{module_dir})"
-        )
-    if sub.submission_id != sid:
-        return reject(f"{relative}: submission id {sub.submission_id} differs from the file name")
-    if sub.module_id not in catalog.modules:
-        return reject(f"{relative}: unknown module {sub.module_id}")
-    if sub.module_id not in keys:
-        keys[sub.module_id] = ModuleKeys(catalog, sub.module_id)
-    evaluation = evaluate(catalog, sub, keys[sub.module_id])
-    evaluation.flags.extend(timestamp_flags(sub, stamp, now))
-    # Lateness by the later of the two recorded times, so editing submitted_at
-    # cannot make a late attempt look on time.
-    latest = sub.submitted_at
-    if stamp != stamp_of(sub.submitted_at):
-        latest = max(sub.submitted_at, _from_stamp(stamp) or sub.submitted_at, key=gradebook.parse_utc)
-    late = lateness.is_late(sub.employee_id, sub.module_id, latest)
+    sub, problem = judge.admit(path)
+    if sub is None:
+        return reject(problem)
+    first = owners.setdefault(sub.submission_id, relative)
+    if first != relative:
+        # The same employee's id twice (ids are bound to employee and module):
+        # the newcomer is the one set aside, the first file keeps its attempt.
+        return reject(f"{relative}: submission id {sub.submission_id} reused (first used by {first})")
+    evaluation, late = judge.evaluate(sub, stamp)
     row = attempt_row(
         sub.submission_id,
         sub.employee_id,

@@ -4,8 +4,9 @@ Heavy imports (pydantic, nbgrader, pandas, voila) happen inside the commands
 so that `--help` answers at once.
 
 One module per command group: `content` (check, catalog), `records`, `portal`
-(serve), `grading` (build, grade, roster), `authoring` (new, preview, bank,
-diff, analytics); `options` holds the options and helpers they share.
+(serve), `grading` (build, grade, roster), `reminders` (remind), `certificates`,
+`authoring` (new, preview, bank, diff, analytics); `options` holds the options
+and helpers they share.
 """
 
 from __future__ import annotations
@@ -23,4 +24,4 @@ def main() -> None:
 
 
 # Each module registers its commands on `main` (imported last: they import `main`).
-from . import authoring, content, grading, portal, records  # noqa: E402, F401
+from . import authoring, certificates, content, grading, portal, records, reminders  # noqa: E402, F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -268,7 +269,6 @@ def diff(old_ref: str, new_ref: str | None, root, course_dir, db, with_gradebook
 @records_options
 def analytics(by: str, min_group: int | None, root, course_dir, db, campaign, as_of) -> None:
     """Which rules learners miss most, from the graded answers (worst first)."""
-    import os
 
     from ..records import analytics as A
     from ..records import rollup as R

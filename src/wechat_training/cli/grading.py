@@ -27,17 +27,26 @@ from .options import (
     default=None,
     help="Where the learner notebooks go (default: notebooks/ of the kit).",
 )
-def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None) -> None:
+@db_option
+def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None, db: str | None) -> None:
     """Build from the catalogue: learner notebooks (notebooks/) and nbgrader source
-    assignments (source/<module>/<module>.ipynb). Same catalogue, same bytes."""
-    from ..assessment import assignments
+    assignments (source/<module>/<module>.ipynb). Same catalogue, same bytes.
+    Also records the modules' content versions as published in the gradebook
+    (the grader accepts submissions of published versions only)."""
+    from ..assessment import assignments, gradebook, grader
     from ..learning import notebooks as learner_notebooks
 
     catalog = load_or_exit(root)
     for path in learner_notebooks.write(notebooks_dir or resolve_root(root) / "notebooks", catalog.modules):
         click.echo(f"wrote {path}")
-    for path in assignments.build(catalog, course_dir_or_default(course_dir, root)):
+    course = course_dir_or_default(course_dir, root)
+    for path in assignments.build(catalog, course):
         click.echo(f"wrote {path}")
+    try:
+        fresh = grader.publish_versions(catalog, gradebook.resolve_url(course, db))
+    except gradebook.GradebookError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"recorded {fresh} new published content version(s)")
 
 
 @main.command()
@@ -46,10 +55,23 @@ def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None
 @click.option(
     "--since", default=None, metavar="TIME", help="Only submissions made at or after this ISO date/time (UTC)."
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="If another grade run holds the gradebook's lock, wait this long for it before giving up.",
+)
 @course_dir_option
 @db_option
-def grade(root: Path | None, module: str | None, since: str | None, course_dir: Path | None, db: str | None) -> None:
-    """Grade every new submission in the store into the nbgrader gradebook (safe, idempotent)."""
+def grade(
+    root: Path | None, module: str | None, since: str | None, wait: float, course_dir: Path | None, db: str | None
+) -> None:
+    """Grade every new submission in the store into the nbgrader gradebook (safe, idempotent).
+
+    Only files the portal provably wrote count (signed with the employee's key);
+    others are listed as rejected. One run at a time per gradebook."""
     from ..assessment import grader
     from ..assessment.gradebook import GradebookError
     from ..content.problems import ContentError
@@ -82,6 +104,7 @@ def grade(root: Path | None, module: str | None, since: str | None, course_dir: 
             module=module,
             since=since_time,
             progress=progress,
+            wait=wait,
         )
     except ContentError as exc:  # an invalid campaign.yaml
         for problem in exc.problems:

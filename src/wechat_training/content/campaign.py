@@ -4,6 +4,9 @@ A campaign file (`campaign.yaml` at the content root, or a directory of
 `*.yaml` files, one per campaign) looks like::
 
     home_page: https://corp.example      # identifies employee accounts in xAPI
+    portal_url: https://training.corp.example/   # the link reminders carry
+    remind_days: 14                      # remind this many days before a due date or a pass expiring
+    escalate_after_days: 7               # managers hear of reports overdue longer than this
     campaigns:
       - id: wecom-2026
         title: {zh: 2026年度企业微信合规培训, en: 2026 WeCom compliance training}
@@ -48,6 +51,11 @@ from .schema import AREAS, Area, Text
 CAMPAIGN_FILE = "campaign.yaml"
 CAMPAIGN_VARIABLE = "WECHAT_TRAINING_CAMPAIGN"
 DEFAULT_HOME_PAGE = "https://corp.example"
+DEFAULT_PORTAL_URL = "http://127.0.0.1:8866/"
+DEFAULT_REMIND_DAYS = 14
+DEFAULT_ESCALATE_AFTER_DAYS = 7
+#: Top-level settings that must agree when a campaign directory holds several files.
+_SHARED_SETTINGS = ("home_page", "portal_url", "remind_days", "escalate_after_days")
 ALL_MODULES = "all"
 
 
@@ -117,6 +125,24 @@ class CampaignFile(_Strict):
         pattern=r"^https?://\S+$",
         description="The company's home page: xAPI actors are accounts on it, named by employee id.",
     )
+    portal_url: str = Field(
+        default=DEFAULT_PORTAL_URL,
+        pattern=r"^https?://\S+$",
+        description="Address of the learner portal as employees reach it: the link every reminder carries.",
+    )
+    remind_days: int = Field(
+        default=DEFAULT_REMIND_DAYS,
+        ge=0,
+        le=366,
+        description="Remind employees this many days before a due date, and before a pass expires "
+        "(0: only once overdue).",
+    )
+    escalate_after_days: int = Field(
+        default=DEFAULT_ESCALATE_AFTER_DAYS,
+        ge=0,
+        le=366,
+        description="Managers get a digest of their reports overdue for more than this many days.",
+    )
     campaigns: list[CampaignEntry] = Field(default_factory=list, description="Campaign entries.")
     exemptions: list[Exemption] = Field(default_factory=list, description="Approved exemptions.")
 
@@ -137,6 +163,12 @@ class Campaign:
     entries: tuple[CampaignEntry, ...]
     exemptions: tuple[Exemption, ...]
     home_page: str = DEFAULT_HOME_PAGE
+    #: The learner portal's address, for reminder links.
+    portal_url: str = DEFAULT_PORTAL_URL
+    #: Days before a due date (or a pass's expiry) from which employees are reminded.
+    remind_days: int = DEFAULT_REMIND_DAYS
+    #: Days past due after which a manager hears of an overdue report.
+    escalate_after_days: int = DEFAULT_ESCALATE_AFTER_DAYS
     #: True for the built-in default (no campaign file): all modules, everyone, no dates.
     is_default: bool = False
 
@@ -235,7 +267,7 @@ def load_campaign(path: Path | str) -> Campaign:
     problems: list[Problem] = []
     entries: list[tuple[CampaignEntry, str, int]] = []
     exemptions: list[Exemption] = []
-    home_pages: list[tuple[str, str, int]] = []
+    settings: dict[str, list[tuple[Any, str, int]]] = {key: [] for key in _SHARED_SETTINGS}
     for file in files:
         shown = display_path(file, base) if path.is_dir() else str(path)
         if not file.is_file():
@@ -249,8 +281,9 @@ def load_campaign(path: Path | str) -> Campaign:
         parsed = _validate(doc, problems)
         if parsed is None:
             continue
-        if "home_page" in (doc.data or {}):
-            home_pages.append((parsed.home_page, shown, doc.line_of(("home_page",))))
+        for key in _SHARED_SETTINGS:
+            if key in (doc.data or {}):
+                settings[key].append((getattr(parsed, key), shown, doc.line_of((key,))))
         for i, entry in enumerate(parsed.campaigns):
             entries.append((entry, shown, doc.line_of(("campaigns", i, "id"))))
         for i, exemption in enumerate(parsed.exemptions):
@@ -264,18 +297,14 @@ def load_campaign(path: Path | str) -> Campaign:
         seen.setdefault(entry.id, (shown, line))
         if len(set(entry.modules)) != len(entry.modules):
             problems.append(Problem(shown, line, f"campaign {entry.id}: a module is listed twice"))
-    if len({h for h, _, _ in home_pages}) > 1:
-        for home, shown, line in home_pages[1:]:
-            problems.append(
-                Problem(shown, line, f"home_page {home} differs from {home_pages[0][0]} in {home_pages[0][1]}")
-            )
+    for key, found in settings.items():
+        if len({value for value, _, _ in found}) > 1:
+            for value, shown, line in found[1:]:
+                problems.append(Problem(shown, line, f"{key} {value} differs from {found[0][0]} in {found[0][1]}"))
     if problems:
         raise ContentError(problems)
-    return Campaign(
-        entries=tuple(e for e, _, _ in entries),
-        exemptions=tuple(exemptions),
-        home_page=home_pages[0][0] if home_pages else DEFAULT_HOME_PAGE,
-    )
+    chosen = {key: found[0][0] for key, found in settings.items() if found}
+    return Campaign(entries=tuple(e for e, _, _ in entries), exemptions=tuple(exemptions), **chosen)
 
 
 def _validate(doc: located_yaml.LocatedDocument, problems: list[Problem]) -> CampaignFile | None:

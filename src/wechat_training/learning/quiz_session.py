@@ -16,6 +16,7 @@ from pathlib import Path
 from ..content.catalog import Catalog
 from ..content.choice_order import PRACTICE_ATTEMPT, choice_order, choice_orders
 from ..content.schema import Question, Rule, Text
+from ..submissions import provenance
 from ..submissions import store as submissions
 from ..submissions.scoring import AttemptResult, is_correct, normalise_answer, score_attempt
 from .identity import Identity
@@ -218,6 +219,9 @@ class GradedQuiz:
             attempt=self.attempt,
             choice_order=self.choice_order,
         )
+        # Sealed with this kernel's own employee key (`provenance`): the store
+        # assigns the final id and signature.
+        submission = submissions.seal(submission, provenance.signer_for(self.course_dir, self.identity.employee_id))
         # Written before scoring: if scoring ever failed, the attempt is still kept.
         path = submissions.write(self.course_dir, submission)
         result = score_attempt(self.catalog, self.module_id, self.question_ids, submission.answers)

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from ..submissions import provenance
 from . import notebooks as learner_notebooks
-from .identity import HEADER_NAME_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
+from .identity import HEADER_NAME_VARIABLE, HUB_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
 
 DEMO_EMPLOYEE = "E000042"
 DEMO_EMPLOYEE_NAME = "王小明 (demo)"
@@ -58,6 +59,9 @@ class ServeOptions:
     #: Fork learner kernels from a warm template (see `forked_kernels`); POSIX only.
     fork_kernels: bool = hasattr(os, "fork")
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: More routes, (path below the server root, tornado handler class, its kwargs): the CLI adds
+    #: the certificate download here, which needs the records layer this one may not import.
+    extra_handlers: list[tuple[str, type, dict]] = field(default_factory=list)
 
 
 def kernel_manager_class():
@@ -108,11 +112,24 @@ def learner_environment(options: ServeOptions) -> dict[str, str]:
         **options.extra_env,
     }
     if options.trusted_header:
+        # Who a kernel serves is known only when the visit arrives, so a kernel
+        # of a header-authenticated portal signs with the master key (from the
+        # environment or the course's key file): such a portal is one trusted
+        # server process for everyone, the proxy being its boundary.
         env[HEADER_NAME_VARIABLE] = options.trusted_header
     elif options.employee:
         env[LOCAL_VARIABLE] = options.employee
         if options.employee_name:
             env[ROSTER_NAME_VARIABLE] = options.employee_name
+    if not options.trusted_header:
+        # The kernel gets its employee's signing key only, never the master key.
+        # Under JupyterHub the kernel's identity is JUPYTERHUB_USER (see
+        # `identity.resolve`); a spawner that already set the key (the server
+        # then cannot read the master key at all) is left alone.
+        signs_for = os.environ.get(HUB_VARIABLE) or options.employee
+        if signs_for and provenance.SIGNING_KEY_VARIABLE not in os.environ:
+            master = provenance.master_key(options.course_dir, create=True)
+            env.update(provenance.signing_environment(master, signs_for))
     return env
 
 
@@ -207,6 +224,10 @@ def make_app(options: ServeOptions, module_ids: list[str]):
 
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
+    if not options.trusted_header:
+        # Kernels (and the fork template) inherit this process's environment:
+        # with a per-employee key in place, the master key must not travel along.
+        os.environ.pop(provenance.MASTER_KEY_VARIABLE, None)
     share_compiled_templates()
     template = None
     if options.fork_kernels:
@@ -228,9 +249,12 @@ def make_app(options: ServeOptions, module_ids: list[str]):
             handlers = super().init_handlers()
             portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"
             # The learner lands on the portal, not on a file listing.
-            return [(self.server_url, RedirectHandler, {"url": portal})] + [
-                h for h in handlers if h[0] != self.server_url
-            ]
+            extra = [(self.server_url.rstrip("/") + "/" + path, cls, kw) for path, cls, kw in options.extra_handlers]
+            return (
+                [(self.server_url, RedirectHandler, {"url": portal})]
+                + extra
+                + [h for h in handlers if h[0] != self.server_url]
+            )
 
     app = LearnerVoila(config=voila_config(options, notebook_dir))
     app.initialize([str(notebook_dir)])

@@ -70,7 +70,7 @@ def open_record_book(
     frames = gradebook.read_frames(url, employee_id=employee_id)
     attempts = frames.attempts
     if include_store:
-        pending = pending_attempts(course_dir, set(attempts["submission_id"]), employee_id=employee_id)
+        pending = pending_attempts(course_dir, set(attempts["submission_id"]), catalog, url, employee_id=employee_id)
         if not pending.empty:
             attempts = pd.concat([attempts, pending], ignore_index=True)
     as_of = as_of or R.today()
@@ -80,7 +80,7 @@ def open_record_book(
         others = set(catalog.modules) - set(campaign.module_ids) - attempted
         attempted |= gradebook.attempted_modules(url, among=others)
         if include_store and others:
-            attempted |= _store_modules(course_dir, others)
+            attempted |= _store_modules(course_dir, others, catalog, url)
     modules = [m for m in catalog.modules if m in set(campaign.module_ids) | attempted]
     records = R.build_records(
         frames.employees,
@@ -95,41 +95,66 @@ def open_record_book(
     return RecordBook(records, kept, campaign, catalog, as_of, frames)
 
 
-def _store_modules(course_dir: Path, among: set[str]) -> set[str]:
-    """Which of the modules `among` have a readable attempt waiting in the store."""
-    from ..submissions import store as submissions
-
-    found = set()
-    for path in (p for m in sorted(among) for p in submissions.paths(course_dir, module_id=m)):
-        module_id = path.parent.parent.name
-        if module_id in found:
-            continue
-        try:
-            submissions.read(path)
-        except submissions.SubmissionError:
-            continue
-        found.add(module_id)
+def _store_modules(course_dir: Path, among: set[str], catalog: Catalog, db_url: str) -> set[str]:
+    """Which of the modules `among` have an attempt the grader would accept waiting in the store
+    (a forged file must not add a module column to anybody's record)."""
+    found: set[str] = set()
+    for module_id in sorted(among):
+        for _sub in _acceptable(course_dir, catalog, db_url, module_id=module_id):
+            found.add(module_id)
+            break
     return found
 
 
-def pending_attempts(course_dir: Path, graded_ids: set[str], employee_id: str | None = None) -> pd.DataFrame:
-    """Attempts in the submission store that the gradebook has not graded yet (score NaN).
-
-    Unreadable files are skipped: the grader reports and records them.
-    """
+def _acceptable(
+    course_dir: Path,
+    catalog: Catalog,
+    db_url: str,
+    *,
+    graded_ids: set[str] = frozenset(),  # type: ignore[assignment]
+    employee_id: str | None = None,
+    module_id: str | None = None,
+):
+    """Store submissions not graded yet that the grader would accept (`grader.StoreJudge.admit`:
+    readable, in their own folder, signed with their employee's key), of a content
+    and rule version pair the catalogue had."""
+    from ..assessment.grader import StoreJudge
     from ..submissions import store as submissions
 
+    if employee_id is not None and not submissions.EMPLOYEE_ID_PATTERN.match(employee_id):
+        return  # not an id the store can hold (and never a path into it)
+    judge = StoreJudge(course_dir, catalog, db_url)
+    for path in submissions.paths(course_dir, module_id=module_id, employee_id=employee_id):
+        if path.stem.rsplit("_", 1)[-1] in graded_ids:
+            continue
+        sub, _problem = judge.admit(path)
+        if sub is None or sub.submission_id in graded_ids:
+            continue
+        keys = judge.keys(sub.module_id, sub.content_version)
+        if keys is None or keys.rule_versions != sub.rule_versions:
+            continue  # graded later as a flagged attempt, never a pass
+        yield sub
+
+
+def pending_attempts(
+    course_dir: Path,
+    graded_ids: set[str],
+    catalog: Catalog | None = None,
+    db_url: str | None = None,
+    employee_id: str | None = None,
+) -> pd.DataFrame:
+    """Attempts in the submission store that the gradebook has not graded yet (score NaN).
+
+    Only files the grader would accept show (see `_acceptable`); the others are
+    rejected or flagged by the grader and never count in anybody's record.
+    """
+    from ..assessment import gradebook
+
+    if catalog is None:
+        raise ValueError("pending_attempts needs the catalogue to check store files as the grader does")
+    url = gradebook.resolve_url(course_dir, db_url)
     rows: list[dict[str, Any]] = []
-    for path in submissions.paths(course_dir, employee_id=employee_id):
-        submission_id = path.stem.rsplit("_", 1)[-1]
-        if submission_id in graded_ids:
-            continue
-        try:
-            s = submissions.read(path)
-        except submissions.SubmissionError:
-            continue
-        if s.submission_id in graded_ids:
-            continue
+    for s in _acceptable(course_dir, catalog, url, graded_ids=graded_ids, employee_id=employee_id):
         rows.append(
             {
                 "submission_id": s.submission_id,

@@ -338,16 +338,17 @@ def _stale_rules(
 ) -> list[str]:
     """For each pass, the cited rules whose version changed since it ('ACC-003 v1->v2'), '' if none.
 
-    Computed once per (module, content version): the content version digest
-    covers the rule versions, so passes sharing it share the answer.
+    Computed once per (module, rule versions tested): the key is the pass's own
+    rule versions, never the content version a file claims, so one attempt's
+    values cannot decide another's answer (issue 15).
     """
-    answers: dict[tuple[str, str], str] = {}
+    answers: dict[tuple[str, tuple], str] = {}
     out = []
-    for module_id, version, rules in zip(modules, versions, tested, strict=True):
-        key = (module_id, version)
+    for module_id, _version, rules in zip(modules, versions, tested, strict=True):
+        rules = rules if isinstance(rules, Mapping) else {}
+        key = (module_id, tuple(sorted(rules.items())))
         if key not in answers:
             now = current.get(module_id, {})
-            rules = rules if isinstance(rules, Mapping) else {}
             changed = [
                 f"{rid} v{rules[rid]}->v{now[rid]}" for rid in sorted(now) if rid in rules and rules[rid] != now[rid]
             ]

@@ -12,6 +12,8 @@ role           岗位
 email          邮箱
 manager        上级      the manager's employee id or name
 hire_date      入职日期  YYYY-MM-DD (or YYYY/MM/DD, or an Excel date)
+wecom_userid   企业微信  optional: WeCom user id, for @-mentions in
+                         group-robot reminders (also 企业微信ID)
 =============  ========  ===========================================
 
 CSV files may be UTF-8 with or without a BOM, or GB18030 (what Excel on a
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -40,8 +43,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "email": ("email", "邮箱", "电子邮箱"),
     "manager": ("manager", "上级", "直属上级"),
     "hire_date": ("hire_date", "入职日期"),
+    "wecom_userid": ("wecom_userid", "企业微信", "企业微信ID", "企业微信账号"),
 }
 REQUIRED = ("employee_id", "name")
+#: WeCom's own rule for user ids; it also keeps a roster cell from injecting markup into a <@userid> mention.
+WECOM_USERID_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 HEADER_TO_COLUMN = {alias.lower(): column for column, aliases in COLUMNS.items() for alias in aliases}
 
 
@@ -183,6 +189,11 @@ def _row(path: Path, line: int, columns: dict[int, str], values: list[Any]) -> t
         )
     if not row["name"]:
         problems.append(f"{where}: employee {row['employee_id'] or '?'} has no name")
+    if row["wecom_userid"] and not WECOM_USERID_PATTERN.match(row["wecom_userid"]):
+        problems.append(
+            f"{where}: WeCom user id {row['wecom_userid']!r} of {row['employee_id']} is not valid "
+            "(1-64 letters, digits, '.', '_', '@', '-')"
+        )
     if row["email"] and ("@" not in row["email"] or " " in row["email"]):
         problems.append(f"{where}: email {row['email']!r} of {row['employee_id']} is not an address")
     return (None if problems else row), problems

@@ -4,10 +4,13 @@ One SQLAlchemy URL (SQLite by default, PostgreSQL for many employees) holds
 nbgrader's own tables (assignment, notebook, grade cells, student, submitted
 assignment/notebook, grade, comment) and ours, which keep what nbgrader cannot:
 
-- ``wt_employee``: the roster (name, department, role, email, manager, hire date);
+- ``wt_employee``: the roster (name, department, role, email, manager, hire date, WeCom user id);
 - ``wt_attempt``: every graded attempt, clean or flagged;
 - ``wt_answer``: per-question results of each attempt (for per-rule analytics);
-- ``wt_rejected``: store files that could not be read as a submission at all.
+- ``wt_rejected``: store files that could not be read as a submission at all,
+  or not proven to be the portal's (unsigned, mis-signed, misplaced);
+- ``wt_published``: every (module, content version, rule versions, draw) the
+  catalogue had, the truth submissions are checked against.
 
 nbgrader's tables hold, per (employee, module), the BEST attempt, so formgrader
 and ``nbgrader export`` show the official result. Bulk writes use SQLAlchemy Core
@@ -24,6 +27,7 @@ from .attempts import (
     AttemptRow,
     assignment_cells,
     best_key,
+    known_attempt_keys,
     known_rejected,
     known_submission_ids,
     record_rejected,
@@ -39,6 +43,7 @@ from .database import (
     DB_FILE,
     EMPLOYEE_COLUMNS,
     NBGRADER_TABLES,
+    ROSTER_COLUMNS,
     GradebookError,
     answer_table,
     attempt_table,
@@ -49,12 +54,15 @@ from .database import (
     ensure_schema,
     metadata,
     parse_utc,
+    published_table,
     rejected_table,
     resolve_url,
     utc_text,
 )
 from .employees import employees, upsert_employees
 from .frames import Frames, attempted_modules, read_answers, read_frames
+from .lock import GradeLockBusy, grade_lock
+from .published import PublishedVersion, published_versions, record_published
 
 __all__ = [
     "attempted_modules",
@@ -66,6 +74,7 @@ __all__ = [
     "DB_FILE",
     "EMPLOYEE_COLUMNS",
     "NBGRADER_TABLES",
+    "ROSTER_COLUMNS",
     "AssignmentCells",
     "AttemptRow",
     "Frames",
@@ -75,11 +84,18 @@ __all__ = [
     "attempt_table",
     "best_key",
     "default_url",
+    "GradeLockBusy",
+    "PublishedVersion",
     "dispose",
+    "grade_lock",
+    "published_table",
+    "published_versions",
+    "record_published",
     "employee_table",
     "employees",
     "engine_for",
     "ensure_schema",
+    "known_attempt_keys",
     "known_rejected",
     "known_submission_ids",
     "metadata",

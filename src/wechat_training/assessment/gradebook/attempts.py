@@ -115,6 +115,16 @@ def known_submission_ids(db_url: str, module_id: str | None = None) -> set[str]:
         return set(conn.execute(query).scalars())
 
 
+def known_attempt_keys(db_url: str, module_id: str | None = None) -> set[tuple[str, str, str]]:
+    """(module, employee, submission id) of every stored attempt."""
+    t = attempt_table
+    query = sa.select(t.c.module_id, t.c.employee_id, t.c.submission_id)
+    if module_id:
+        query = query.where(t.c.module_id == module_id)
+    with engine_for(db_url).connect() as conn:
+        return {tuple(r) for r in conn.execute(query)}
+
+
 def known_rejected(db_url: str) -> set[str]:
     with engine_for(db_url).connect() as conn:
         return set(conn.execute(sa.select(rejected_table.c.path)).scalars())

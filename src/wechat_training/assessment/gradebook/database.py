@@ -36,6 +36,9 @@ employee_table = sa.Table(
     sa.Column("manager", sa.Text, nullable=False, default=""),  #: the manager's employee id or name
     sa.Column("hire_date", sa.Text, nullable=True),  #: ISO date or NULL
     sa.Column("updated_at", sa.Text, nullable=False),  #: ISO UTC time of the last import that changed the row
+    #: WeCom (企业微信) user id for @-mentions in group-robot reminders; '' when the roster has none.
+    #: Added after the first release: ensure_schema adds it to older databases.
+    sa.Column("wecom_userid", sa.Text, nullable=False, default="", server_default=""),
 )
 
 attempt_table = sa.Table(
@@ -80,7 +83,23 @@ rejected_table = sa.Table(
     sa.Column("seen_at", sa.Text, nullable=False),
 )
 
+published_table = sa.Table(
+    "wt_published",
+    metadata,
+    # Every (module, content version) the catalogue really had, recorded by
+    # `build` and `grade`: the grader accepts only these versions (issue 15).
+    sa.Column("module_id", sa.String(40), primary_key=True),
+    sa.Column("content_version", sa.String(64), primary_key=True),
+    sa.Column("rule_versions", sa.Text, nullable=False),  #: JSON {rule id: version} of that version
+    sa.Column("fixed", sa.Text, nullable=False),  #: JSON list: the fixed questions, in order
+    sa.Column("pool", sa.Text, nullable=False),  #: JSON list: the draw pool, sorted
+    sa.Column("draw_count", sa.Integer, nullable=False),
+    sa.Column("published_at", sa.Text, nullable=False),  #: ISO UTC, first seen
+)
+
 EMPLOYEE_COLUMNS = ["employee_id", "name", "department", "role", "email", "manager", "hire_date"]
+#: Every roster column the import writes: the frames for the roll-up keep EMPLOYEE_COLUMNS only.
+ROSTER_COLUMNS = [*EMPLOYEE_COLUMNS, "wecom_userid"]
 ATTEMPT_COLUMNS = [
     "submission_id",
     "employee_id",
@@ -186,7 +205,23 @@ def ensure_schema(db_url: str) -> None:
         Gradebook(db_url, COURSE_ID).close()
     if not {t.name for t in metadata.sorted_tables} <= present:
         metadata.create_all(engine)
+    _add_missing_columns(engine, employee_table)
 
+
+def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
+    """Columns added to one of our tables after a database was created (text, with a
+    server default, so ALTER TABLE ... ADD COLUMN works on SQLite and PostgreSQL)."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+    missing = [c for c in table.columns if c.name not in have]
+    if not missing:
+        return
+    quote = engine.dialect.identifier_preparer.quote
+    with engine.begin() as conn:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            conn.exec_driver_sql(
+                f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind} NOT NULL DEFAULT ''"
+            )
 
 def nbgrader_tables(engine: sa.Engine) -> dict[str, sa.Table]:
     """nbgrader's tables by reflection: the same columns nbgrader's models declare,

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .database import EMPLOYEE_COLUMNS, chunks, employee_table, engine_for, ensure_schema, nbgrader_tables, utc_text
+from .database import ROSTER_COLUMNS, chunks, employee_table, engine_for, ensure_schema, nbgrader_tables, utc_text
 
 
 def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
@@ -34,15 +34,15 @@ def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[in
             for row in conn.execute(sa.select(student.c.id).where(student.c.id.in_(chunk)))
         }
         new = [
-            {**{c: r.get(c) for c in EMPLOYEE_COLUMNS}, "updated_at": now}
+            {**_values(r), "updated_at": now}
             for r in rows
             if r["employee_id"] not in existing
         ]
         changed = [
-            {**{c: r.get(c) for c in EMPLOYEE_COLUMNS}, "updated_at": now, "key": r["employee_id"]}
+            {**_values(r), "updated_at": now, "key": r["employee_id"]}
             for r in rows
             if r["employee_id"] in existing
-            and any(getattr(existing[r["employee_id"]], c) != r.get(c) for c in EMPLOYEE_COLUMNS)
+            and any(getattr(existing[r["employee_id"]], c) != v for c, v in _values(r).items())
         ]
         if new:
             conn.execute(employee_table.insert(), new)
@@ -50,7 +50,7 @@ def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[in
             conn.execute(
                 employee_table.update()
                 .where(employee_table.c.employee_id == sa.bindparam("key"))
-                .values({c: sa.bindparam(c) for c in [*EMPLOYEE_COLUMNS[1:], "updated_at"]}),
+                .values({c: sa.bindparam(c) for c in [*ROSTER_COLUMNS[1:], "updated_at"]}),
                 changed,
             )
         add_students = [
@@ -77,6 +77,12 @@ def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[in
                 update_students,
             )
     return len(new), len(changed)
+
+
+def _values(row: Mapping[str, Any]) -> dict[str, Any]:
+    values = {c: row.get(c) for c in ROSTER_COLUMNS}
+    values["wecom_userid"] = values["wecom_userid"] or ""  # optional roster column
+    return values
 
 
 def employees(db_url: str) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "due": ("截止日期", "Due"),
     "no_due": ("无截止日期", "no due date"),
     "open": ("进入", "Open"),
+    "certificate": ("下载证书", "Download certificate"),
     "optional": ("选修", "optional"),
     "not_started": ("未开始", "Not started"),
     "passed": ("已通过", "Passed"),

@@ -75,10 +75,7 @@ def _sources(rule: Rule, lang: str) -> str:
             for conflict in source.conflicts
         )
         rows.append(f'<li class="wt-citation">{cited}{"<br>" + notes if notes else ""}</li>')
-    return (
-        f'<div class="wt-sources"><strong>{escape(text("source", lang))}:</strong>'
-        f'<ul>{"".join(rows)}</ul></div>'
-    )
+    return f'<div class="wt-sources"><strong>{escape(text("source", lang))}:</strong><ul>{"".join(rows)}</ul></div>'
 
 
 def rule_quote(rule: Rule, lang: str) -> str:
@@ -124,7 +121,11 @@ def status_label(status: ModuleStatus, lang: str, today: date) -> str:
     return text(status.status, lang)
 
 
-def portal_table(catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, today: date) -> str:
+def portal_table(
+    catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, today: date, certificate_link: str = ""
+) -> str:
+    """The modules due, with status and a way in; `certificate_link` ('/certificate/{module}.pdf',
+    set by `serve` when certificates are configured) adds a download beside each pass."""
     if not rows:
         return f'<p class="wt-empty">{escape(text("nothing_due", lang))}</p>'
     head = "".join(
@@ -154,10 +155,19 @@ def portal_table(catalog: Catalog, rows: Sequence[ModuleStatus], lang: str, toda
             f"<td>{escape(score)}</td>"
             f"<td>{row.passed_on.isoformat() if row.passed_on else ''}</td>"
             f"<td>{row.due.isoformat() if row.due else escape(text('no_due', lang))}</td>"
-            f'<td><a class="wt-open" href="{escape(link)}">{escape(text("open", lang))}: {escape(module.title.get(lang))}</a></td>'
-            "</tr>"
+            f'<td><a class="wt-open" href="{escape(link)}">{escape(text("open", lang))}: {escape(module.title.get(lang))}</a>'
+            + _certificate_link(certificate_link, row)
+            + "</td></tr>"
         )
     return f'<table class="wt-portal"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _certificate_link(pattern: str, row: ModuleStatus) -> str:
+    if not pattern or row.status != PASSED:
+        return ""
+    href = pattern.format(module=row.module_id)
+    label = f"{text('certificate', 'zh')} / {text('certificate', 'en')}"
+    return f' <a class="wt-certificate" href="{escape(href)}" download>{escape(label)}</a>'
 
 
 def error_box(message: str, lang: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import date
 from html import escape
@@ -15,6 +16,9 @@ from ..status import statuses
 from . import markup
 from .controls import html, language_switch
 from .labels import text
+
+#: Set by `wechat-training serve` when it serves certificates: the download path, '{module}' filled in.
+CERTIFICATE_LINK_VARIABLE = "WECHAT_TRAINING_CERTIFICATE_LINK"
 
 
 class PortalPage:
@@ -52,5 +56,7 @@ class PortalPage:
         self.content.value = (
             f'<h1 class="wt-title">{escape(text("portal_title", lang))}</h1>'
             f'<p class="wt-who">{escape(text("employee", lang))}: {who}</p>'
-            + markup.portal_table(self.catalog, self.rows, lang, self.today)
+            + markup.portal_table(
+                self.catalog, self.rows, lang, self.today, os.environ.get(CERTIFICATE_LINK_VARIABLE, "")
+            )
         )
