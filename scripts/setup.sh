@@ -3,7 +3,7 @@
 # system packages when missing (Chromium for the browser tests, PostgreSQL for the
 # gradebook tests, LibreOffice Calc to open the exports, a CJK font for screenshots and
 # certificates, poppler-utils to read certificates back),
-# this package with its test extras, and Ralph (a real xAPI LRS) in its own venv
+# this package with its test extras (JupyterHub included, and its proxy from npm), and Ralph (a real xAPI LRS) in its own venv
 # because its pins need not match ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
+# JupyterHub's proxy is a Node program (configurable-http-proxy, from npm below).
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
 # pdftotext / pdftoppm read the certificates back in the tests.
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
@@ -26,6 +28,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+if ! command -v configurable-http-proxy >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    npm install -g --silent configurable-http-proxy@5 >/dev/null
+  else
+    echo "Missing configurable-http-proxy (JupyterHub's proxy): npm install -g configurable-http-proxy as root" >&2
+  fi
+fi
 
 ralph_venv="${WECHAT_TRAINING_RALPH_VENV:-$HOME/.cache/wechat-training/ralph-venv}"
 if [ ! -x "$ralph_venv/bin/ralph" ]; then

@@ -4,7 +4,7 @@ Heavy imports (pydantic, nbgrader, pandas, voila) happen inside the commands
 so that `--help` answers at once.
 
 One module per command group: `content` (check, catalog), `records`, `portal`
-(serve), `grading` (build, grade, roster), `reminders` (remind), `certificates`,
+(serve), `grading` (build, grade, roster), `hub`, `reminders` (remind), `certificates`,
 `authoring` (new, preview, bank, diff, analytics); `options` holds the options
 and helpers they share.
 """
@@ -24,4 +24,4 @@ def main() -> None:
 
 
 # Each module registers its commands on `main` (imported last: they import `main`).
-from . import authoring, certificates, content, grading, portal, records, reminders  # noqa: E402, F401
+from . import authoring, certificates, content, grading, hub, portal, records, reminders  # noqa: E402, F401

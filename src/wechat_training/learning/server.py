@@ -30,10 +30,14 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..submissions import provenance
 from . import notebooks as learner_notebooks
 from .identity import HEADER_NAME_VARIABLE, HUB_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
+
+if TYPE_CHECKING:
+    from .hub_portal import HubService, ProfileLookup
 
 DEMO_EMPLOYEE = "E000042"
 DEMO_EMPLOYEE_NAME = "王小明 (demo)"
@@ -62,6 +66,10 @@ class ServeOptions:
     #: More routes, (path below the server root, tornado handler class, its kwargs): the CLI adds
     #: the certificate download here, which needs the records layer this one may not import.
     extra_handlers: list[tuple[str, type, dict]] = field(default_factory=list)
+    #: Run as a JupyterHub service shared by every employee (`hub_portal`):
+    #: identity is the hub user of each visit, profiles come from `profile_lookup`.
+    hub: HubService | None = None
+    profile_lookup: ProfileLookup | None = None
 
 
 def kernel_manager_class():
@@ -77,6 +85,13 @@ def kernel_manager_class():
             config=True,
             help="Seconds of inactivity after which even a kernel with an open tab is shut down.",
         )
+
+        async def start_kernel(self, *args, **kwargs):
+            from .hub_portal import with_visit
+
+            if "env" in kwargs:
+                kwargs["env"] = with_visit(kwargs["env"])
+            return await super().start_kernel(*args, **kwargs)
 
         async def cull_kernel_if_idle(self, kernel_id):
             await super().cull_kernel_if_idle(kernel_id)
@@ -111,6 +126,9 @@ def learner_environment(options: ServeOptions) -> dict[str, str]:
         "WECHAT_TRAINING_COURSE_DIR": str(options.course_dir),
         **options.extra_env,
     }
+    if options.hub is not None:
+        # Identity and profile arrive per visit (hub_portal); never a fixed employee.
+        return env
     if options.trusted_header:
         # Who a kernel serves is known only when the visit arrives, so a kernel
         # of a header-authenticated portal signs with the master key (from the
@@ -167,6 +185,10 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
     c.VoilaExecutor.cell_error_instruction = (
         "请刷新页面；如仍出错，请联系培训负责人。Reload the page; if it persists, tell your training contact."
     )
+    if options.hub is not None:
+        from .hub_portal import hub_config
+
+        hub_config(c, options.hub)
     if options.fork_kernels:
         from .forked_kernels import PROVISIONER_NAME
 
@@ -224,11 +246,18 @@ def make_app(options: ServeOptions, module_ids: list[str]):
 
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
+    # Under the hub the server derives each visitor's own signing key (hub_portal);
+    # read the master key before it leaves the environment kernels inherit.
+    signing_master = provenance.master_key(options.course_dir, create=True) if options.hub is not None else None
     if not options.trusted_header:
         # Kernels (and the fork template) inherit this process's environment:
         # with a per-employee key in place, the master key must not travel along.
         os.environ.pop(provenance.MASTER_KEY_VARIABLE, None)
     share_compiled_templates()
+    if options.hub is not None:
+        from . import hub_portal
+
+        hub_portal.install_visit_hooks()
     template = None
     if options.fork_kernels:
         from .forked_kernels import Zygote, register_provisioner
@@ -250,15 +279,34 @@ def make_app(options: ServeOptions, module_ids: list[str]):
             portal = self.server_url.rstrip("/") + "/voila/render/portal.ipynb"
             # The learner lands on the portal, not on a file listing.
             extra = [(self.server_url.rstrip("/") + "/" + path, cls, kw) for path, cls, kw in options.extra_handlers]
-            return (
+            handlers = (
                 [(self.server_url, RedirectHandler, {"url": portal})]
                 + extra
                 + [h for h in handlers if h[0] != self.server_url]
             )
+            if options.hub is not None:
+                handlers = hub_handlers(handlers, self.server_url, options, signing_master)
+            return handlers
 
     app = LearnerVoila(config=voila_config(options, notebook_dir))
     app.initialize([str(notebook_dir)])
     return app
+
+
+def hub_handlers(handlers: list[tuple], server_url: str, options: ServeOptions, signing_master) -> list[tuple]:
+    """Voila's handlers made safe to share behind the hub (see `hub_portal`)."""
+    from voila.request_info_handler import RequestInfoSocketHandler
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    from . import hub_portal
+
+    if options.profile_lookup is None:
+        raise hub_portal.HubServiceError("a portal under the hub needs a roster lookup")
+    visit = hub_portal.visit_handler_class(TornadoVoilaHandler, options.profile_lookup, signing_master)
+    kernel_only = hub_portal.request_info_handler_class(RequestInfoSocketHandler)
+    swapped = {TornadoVoilaHandler: visit, RequestInfoSocketHandler: kernel_only}
+    handlers = [(h[0], swapped.get(h[1], h[1]), *h[2:]) for h in handlers]
+    return hub_portal.prefixed_handlers(handlers, server_url)
 
 
 def serve(options: ServeOptions, module_ids: list[str]) -> None:

@@ -59,7 +59,7 @@ from .database import (
     resolve_url,
     utc_text,
 )
-from .employees import employees, upsert_employees
+from .employees import employee_by_login, employees, upsert_employees
 from .frames import Frames, attempted_modules, read_answers, read_frames
 from .lock import GradeLockBusy, grade_lock
 from .published import PublishedVersion, published_versions, record_published
@@ -87,6 +87,7 @@ __all__ = [
     "GradeLockBusy",
     "PublishedVersion",
     "dispose",
+    "employee_by_login",
     "grade_lock",
     "published_table",
     "published_versions",

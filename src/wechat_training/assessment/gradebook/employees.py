@@ -91,3 +91,21 @@ def employees(db_url: str) -> dict[str, dict[str, Any]]:
         return {}
     with engine.connect() as conn:
         return {row.employee_id: dict(row._mapping) for row in conn.execute(sa.select(employee_table))}
+
+
+def employee_by_login(db_url: str, login: str) -> dict[str, Any] | None:
+    """The roster row whose id equals `login` ignoring case, or None.
+
+    Single sign-on systems (and JupyterHub by default) lower-case user names
+    (E001001 -> e001001) while HR's roster keeps its own case: both sides are
+    compared lower-cased and the roster's id is what the caller records. Two
+    roster ids differing only in case are ambiguous: None, never a guess.
+    """
+    engine = engine_for(db_url)
+    if not sa.inspect(engine).has_table(employee_table.name):
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(employee_table).where(sa.func.lower(employee_table.c.employee_id) == login.strip().lower())
+        ).all()
+    return dict(rows[0]._mapping) if len(rows) == 1 else None
