@@ -95,3 +95,15 @@ def test_overdue_list_is_by_person() -> None:
     records = R.build_records(PEOPLE, frame, CAMPAIGN, modules=["account_security"], as_of=day("2026-04-01"))
     overdue = A.overdue_list(records)
     assert sorted(overdue[R.EMPLOYEE_ID]) == ["L1", "L2", "S2", "S3", "S4", "S5"]
+
+
+def test_rule_miss_rates_overall_pool_departments_and_hide_small_groups() -> None:
+    """Across departments: Legal's 2 people count towards a rule's 7, a rule 3 people answered is hidden."""
+    rows = [(f"S{i}", "ACC-001", i <= 2) for i in range(1, 6)]  # Sales: 3 of 5 missed ACC-001
+    rows += [("L1", "ACC-001", False), ("L2", "ACC-001", False)]  # Legal: 2 of 2 missed
+    rows += [(f"S{i}", "ACC-002", False) for i in range(1, 4)]  # 3 people only
+    rates = A.rule_miss_rates_overall(_answers(rows), PEOPLE)
+    assert list(rates.columns) == [A.RULE_ID, A.PEOPLE, A.ANSWERS, A.MISSES, A.MISS_RATE]
+    assert list(rates[A.RULE_ID]) == ["ACC-001"]
+    assert list(rates[A.PEOPLE]) == [7] and list(rates[A.MISS_RATE]) == [round(5 / 7, 4)]
+    assert list(A.rule_miss_rates_overall(_answers(rows), PEOPLE, min_group=3)[A.RULE_ID]) == ["ACC-002", "ACC-001"]

@@ -44,6 +44,9 @@ class Catalog:
     modules: dict[str, Module]
     #: Where each rule, question and module was written (by id), for `item_lint`.
     places: dict[str, located_yaml.Place] = field(default_factory=dict, compare=False, repr=False)
+    #: Ids of draft rules and questions (`draft: true`), left out of the dicts above
+    #: unless loaded with include_drafts=True (the trainer's preview).
+    drafts: tuple[str, ...] = ()
 
     def rules_of_area(self, area: str) -> list[Rule]:
         return [r for r in self.rules.values() if r.area == area]
@@ -151,6 +154,8 @@ class _Loader:
         #: not reported again, and coverage counts are skipped (they would cascade).
         self.broken_ids: set[str] = set()
         self.unparsed_file = False
+        #: Ids of valid items marked `draft: true` (never reach learners).
+        self.draft_ids: set[str] = set()
 
     def unknown(self, ident: str, known: dict[str, _Item]) -> bool:
         """True when `ident` is surely undefined (not merely in a file that failed to load)."""
@@ -274,13 +279,19 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{field}: {message}" if field else message
 
 
-def load_catalog(root: Path | str) -> Catalog:
-    """Load and validate the content tree at `root`; raise ContentError listing every problem."""
+def load_catalog(root: Path | str, *, include_drafts: bool = False) -> Catalog:
+    """Load and validate the content tree at `root`; raise ContentError listing every problem.
+
+    Draft rules and questions are validated like the others but left out of the
+    catalogue (so of every page, draw and assignment) unless `include_drafts`."""
     root = Path(root)
     loader = _Loader(root)
     rule_items = loader.read_items(RULES_DIR, "rules", Rule, many=True)
     question_items = loader.read_items(QUESTIONS_DIR, "questions", Question, many=True)
     module_items = loader.read_items(MODULES_DIR, "module", Module, many=False)
+    loader.draft_ids = {i.model.id for i in [*rule_items, *question_items] if i.model.draft}
+    for item in [*rule_items, *question_items]:
+        _check_draft(loader, item)
 
     rules = _unique(loader, rule_items, "rule")
     questions = _unique(loader, question_items, "question")
@@ -300,13 +311,53 @@ def load_catalog(root: Path | str) -> Catalog:
 
     if loader.problems:
         raise ContentError(loader.problems)
+    shown = lambda ident: include_drafts or ident not in loader.draft_ids  # noqa: E731
     return Catalog(
         root=root,
-        rules={k: v.model for k, v in sorted(rules.items())},
-        questions={k: v.model for k, v in sorted(questions.items())},
+        rules={k: v.model for k, v in sorted(rules.items()) if shown(k)},
+        questions={k: v.model for k, v in sorted(questions.items()) if shown(k)},
         modules={a: modules[a].model for a in AREAS if a in modules},
         places={i.model.id: located_yaml.Place(i.doc, i.loc) for i in [*rule_items, *question_items, *module_items]},
+        drafts=tuple(sorted(loader.draft_ids)),
     )
+
+
+def _check_draft(loader: _Loader, item: _Item) -> None:
+    """A published item keeps no skeleton placeholder and cites no draft rule."""
+    from .schema import SKELETON_MARK
+
+    model = item.model
+    kind = "rule" if isinstance(model, Rule) else "question"
+    if model.draft:
+        return
+    for where, value in _strings(model.model_dump(mode="json")):
+        if value.startswith(SKELETON_MARK):
+            loader.report(
+                item.path,
+                item.line_of(*where),
+                f"{kind} {model.id}: still holds the skeleton placeholder {value[:40]!r}; "
+                "write it, or keep 'draft: true' until it is ready",
+            )
+            break
+    for i, rid in enumerate(getattr(model, "rules", [])):
+        if rid in loader.draft_ids:
+            loader.report(
+                item.path,
+                item.line_of("rules", i),
+                f"question {model.id}: cites draft rule {rid}; publish the rule (remove its 'draft: true') "
+                "or mark this question 'draft: true' too",
+            )
+
+
+def _strings(value: Any, where: tuple = ()):
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _strings(sub, (*where, key))
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            yield from _strings(sub, (*where, index))
 
 
 def _unique(loader: _Loader, items: list[_Item], kind: str) -> dict[str, _Item]:
@@ -394,6 +445,8 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
         for i, qid in enumerate(getattr(m, key)):
             if loader.unknown(qid, questions):
                 report(item.line_of(key, i), f"{key} names unknown question {qid}")
+            elif qid in loader.draft_ids:
+                report(item.line_of(key, i), f"{key} names draft question {qid}: drafts never reach learners")
             if qid in seen:
                 report(item.line_of(key, i), f"{key} lists {qid} twice")
             seen.add(qid)
@@ -412,10 +465,16 @@ def _check_module(loader: _Loader, item: _Item, questions: dict[str, _Item], rul
         for i, qid in enumerate(pool):
             if loader.unknown(qid, questions):
                 report(item.line_of("draw", "pool", i), f"draw.pool names unknown question {qid}")
+            elif qid in loader.draft_ids:
+                report(item.line_of("draw", "pool", i), f"draw.pool names draft question {qid}: drafts are never drawn")
             elif qid in m.fixed:
                 report(item.line_of("draw", "pool", i), f"draw.pool repeats fixed question {qid}")
     else:
-        pool = [q for q in questions if q.startswith(prefix) and q not in m.fixed and q not in m.practice]
+        pool = [
+            q
+            for q in questions
+            if q.startswith(prefix) and q not in m.fixed and q not in m.practice and q not in loader.draft_ids
+        ]
     available = len(set(pool))
     needed = m.draw.count + math.ceil(m.draw.count * DRAW_SPARE_SHARE)
     if m.draw.count > available and not loader.unparsed_file:
@@ -454,11 +513,15 @@ def _check_coverage(
 ) -> None:
     tested: dict[str, int] = defaultdict(int)
     for item in question_items:
+        if item.model.draft:  # learners never meet it, so it tests nothing yet
+            continue
         for rid in set(item.model.rules):
             tested[rid] += 1
     # A rule that failed its schema is reported already: its coverage would only repeat that.
     rule_items = [i for i in rule_items if not i.broken]
     for rid, item in rules.items():
+        if rid in loader.draft_ids:
+            continue
         if not item.broken and tested[rid] < MIN_QUESTIONS_PER_RULE:
             loader.report(
                 item.path,

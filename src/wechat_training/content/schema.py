@@ -33,6 +33,8 @@ AREA_PREFIX: dict[str, str] = {
 
 RULE_ID_PATTERN = r"^(ACC|PUB|CON|CUS|GRP|OVS)-\d{3}$"
 QUESTION_ID_PATTERN = r"^Q-(ACC|PUB|CON|CUS|GRP|OVS)-\d{3}$"
+#: Placeholder text of a `wechat-training new` skeleton: a published (non-draft) item holding it is an error.
+SKELETON_MARK = "TODO"
 CHOICE_ID_PATTERN = r"^[a-z]$"
 
 Area = Literal[
@@ -136,6 +138,12 @@ class Rule(Strict):
     version: int = Field(
         ge=1, description="Bumped whenever the rule's meaning changes; passes on older versions expire."
     )
+    draft: bool = Field(
+        default=False,
+        exclude_if=lambda v: v is False,
+        description="A skeleton still being written (`wechat-training new`): checked, previewable, but never "
+        "shown to learners, drawn, put in a module or an nbgrader assignment. Remove the line to publish.",
+    )
 
     @model_validator(mode="after")
     def _prefix_matches_area(self) -> Rule:
@@ -192,6 +200,12 @@ class Question(Strict):
     )
     shuffle_reason: str | None = Field(
         default=None, exclude_if=lambda v: v is None, description="Why this question keeps its authored choice order (required with shuffle: false)."
+    )
+    draft: bool = Field(
+        default=False,
+        exclude_if=lambda v: v is False,
+        description="A skeleton still being written (`wechat-training new`): checked, previewable, but never "
+        "shown to learners, drawn, put in a module or an nbgrader assignment. Remove the line to publish.",
     )
 
     @model_validator(mode="after")

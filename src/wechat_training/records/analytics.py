@@ -109,3 +109,15 @@ def completion_trend(records: pd.DataFrame, as_of=None) -> pd.DataFrame:
     if as_of is not None and as_of > days[-1]:
         days, counts = [*days, as_of], [*counts, counts[-1]]
     return pd.DataFrame({DAY: days, R.PASSED: counts, PASSED_SHARE: [round(c / total, 4) for c in counts]})
+
+
+def rule_miss_rates_overall(
+    answers: pd.DataFrame,
+    employees: pd.DataFrame,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> pd.DataFrame:
+    """`rule_miss_rates` over everyone at once (one row per rule, worst first): the trainer's
+    view of which rules are misunderstood. Rules answered by fewer than `min_group` people are left out."""
+    everyone = employees[[R.EMPLOYEE_ID]].assign(**{R.DEPARTMENT: ""})
+    per_rule = rule_miss_rates(answers, everyone, min_group).drop(columns=[R.DEPARTMENT])
+    return per_rule.sort_values([MISS_RATE, RULE_ID], ascending=[False, True], kind="stable").reset_index(drop=True)

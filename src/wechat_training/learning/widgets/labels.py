@@ -58,6 +58,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "question_of": ("第 {n} 题 / 共 {total} 题", "Question {n} of {total}"),
     "no_scenarios": ("本模块没有练习用的情景题。", "This module has no practice scenarios."),
     "no_practice": ("本模块暂无练习题。", "This module has no practice questions yet."),
+    "no_questions_yet": ("还没有题目考这一项。", "No question tests this yet."),
     "quiz_intro": (
         "共 {total} 题，需答对 {mark}% 的分数才能通过；红线题答错即不通过。提交前可以检查和修改答案。",
         "{total} questions; you pass with {mark}% of the points, and a wrong answer on a red-line question fails the module. You can review and change your answers before submitting.",
