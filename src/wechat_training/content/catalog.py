@@ -289,9 +289,9 @@ def load_catalog(root: Path | str, *, include_drafts: bool = False) -> Catalog:
     rule_items = loader.read_items(RULES_DIR, "rules", Rule, many=True)
     question_items = loader.read_items(QUESTIONS_DIR, "questions", Question, many=True)
     module_items = loader.read_items(MODULES_DIR, "module", Module, many=False)
-    loader.draft_ids = {i.model.id for i in [*rule_items, *question_items] if i.model.draft}
+    loader.draft_ids = {i.model.id for i in [*rule_items, *question_items] if i.model.draft is True}
     for item in [*rule_items, *question_items]:
-        _check_draft(loader, item)
+        _checked(_check_draft, loader, item)
 
     rules = _unique(loader, rule_items, "rule")
     questions = _unique(loader, question_items, "question")
