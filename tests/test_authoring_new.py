@@ -15,6 +15,7 @@ from wechat_training.content.catalog import load_catalog
 from wechat_training.content.schema import AREAS
 
 VALID = Path(__file__).parent / "data" / "valid"
+#: The valid tree's account_security questions run to Q-ACC-007 (the practice file included).
 QUESTIONS = Path("quizzes/questions/account_security.yaml")
 RULES = Path("rules/account_security.yaml")
 COMMENT = "# Trainer's note: keep the two password rules together.\n"
@@ -45,26 +46,26 @@ def test_new_question_lands_with_next_id_and_keeps_the_file(root, kind):
     assert after.startswith(before)  # every byte before it, comments and order included
     assert after.count(COMMENT.strip()) == 2
     line = int(result.output.split(f"{root / QUESTIONS}:")[1].split()[0])
-    assert after.splitlines()[line - 1].strip() == "- id: Q-ACC-006"
+    assert after.splitlines()[line - 1].strip() == "- id: Q-ACC-008"
     catalog = load_catalog(root, include_drafts=True)
-    assert catalog.questions["Q-ACC-006"].type == kind and catalog.questions["Q-ACC-006"].draft
+    assert catalog.questions["Q-ACC-008"].type == kind and catalog.questions["Q-ACC-008"].draft
 
     check = CliRunner().invoke(main, ["check", "--root", str(root)])
     assert check.exit_code == 0, check.output
-    assert "1 draft(s) not shown to learners" in check.output and "Q-ACC-006" in check.output
+    assert "1 draft(s) not shown to learners" in check.output and "Q-ACC-008" in check.output
 
 
 def test_ids_count_on_from_the_highest(root):
     run("new", "question", "ACC-002", "--type", "single", "--root", str(root))
     second = run("new", "question", "ACC-002", "--type", "true_false", "--root", str(root))
-    assert "added Q-ACC-007" in second.output
+    assert "added Q-ACC-009" in second.output
     rule = run("new", "rule", "account_security", "--root", str(root))
     assert "added ACC-003" in rule.output
     text = (root / RULES).read_text(encoding="utf-8")
     assert text.count(COMMENT.strip()) == 2
     assert "ACC-003" in load_catalog(root, include_drafts=True).rules
     # A question on the new draft rule (drafts may cite drafts) still checks.
-    assert "added Q-ACC-008" in run("new", "question", "ACC-003", "--root", str(root)).output
+    assert "added Q-ACC-010" in run("new", "question", "ACC-003", "--root", str(root)).output
     assert run("check", "--root", str(root)).exit_code == 0
 
 
@@ -77,7 +78,7 @@ def test_new_rule_in_an_area_without_a_file(root):
 def test_drafts_never_reach_learners_draws_or_assignments(root, tmp_path):
     for kind in ("single", "multiple", "true_false", "scenario"):
         run("new", "question", "ACC-001", "--type", kind, "--root", str(root))
-    drafts = {"Q-ACC-006", "Q-ACC-007", "Q-ACC-008", "Q-ACC-009"}
+    drafts = {"Q-ACC-008", "Q-ACC-009", "Q-ACC-010", "Q-ACC-011"}
     catalog = load_catalog(root)
     assert set(catalog.drafts) == drafts and not drafts & set(catalog.questions)
     assert not drafts & set(catalog.draw_pool("account_security"))
@@ -94,7 +95,7 @@ def test_an_untouched_skeleton_without_draft_fails_check(root):
     path.write_text(path.read_text(encoding="utf-8").replace("    draft: true  #", "    #"), encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--root", str(root)])
     assert result.exit_code == 1
-    assert "question Q-ACC-006: still holds the skeleton placeholder" in result.output
+    assert "question Q-ACC-008: still holds the skeleton placeholder" in result.output
     assert f"{QUESTIONS}:" in result.output
 
 
@@ -139,10 +140,10 @@ def test_every_area_has_a_prefix_for_new_rules(tmp_path):
     [
         (
             "fixed: [Q-ACC-001, Q-ACC-004]",
-            "fixed: [Q-ACC-001, Q-ACC-004, Q-ACC-006]",
-            "fixed names draft question Q-ACC-006",
+            "fixed: [Q-ACC-001, Q-ACC-004, Q-ACC-008]",
+            "fixed names draft question Q-ACC-008",
         ),
-        ("draw: {count: 2}", "draw: {count: 1, pool: [Q-ACC-006]}", "draw.pool names draft question Q-ACC-006"),
+        ("draw: {count: 2}", "draw: {count: 1, pool: [Q-ACC-008]}", "draw.pool names draft question Q-ACC-008"),
     ],
 )
 def test_a_module_cannot_name_a_draft(root, old, new, message):

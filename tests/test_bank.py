@@ -233,7 +233,8 @@ def test_drafts_are_not_exported(tmp_path):
     run("new", "question", "ACC-001", "--root", str(root))
     out = tmp_path / "bank.gift"
     run("bank", "export", "--format", "gift", "--out", str(out), "--root", str(root))
-    assert "Q-ACC-006" not in out.read_text(encoding="utf-8")
+    # The valid tree runs to Q-ACC-007, so the draft is Q-ACC-008.
+    assert "Q-ACC-008" not in out.read_text(encoding="utf-8")
 
 
 def test_a_scenario_stem_survives_moodles_html_cleaning():

@@ -17,6 +17,7 @@ import yaml
 
 from ..content.catalog import QUESTIONS_DIR, RULES_DIR
 from ..content.schema import AREA_PREFIX, AREAS, SKELETON_MARK
+from ..content.sources import load_sources
 
 QUESTION_TYPES = ("single", "multiple", "true_false", "scenario")
 TODO = SKELETON_MARK
@@ -75,7 +76,10 @@ def add_rule(root: Path, area: str) -> Added:
     if area not in AREAS:
         raise AuthoringError(f"unknown area {area!r}; areas: {', '.join(AREAS)}")
     ident = next_id(_ids_in(root / RULES_DIR, "rules"), AREA_PREFIX[area] + "-")
-    return _append(root / RULES_DIR / f"{area}.yaml", "rules", ident, rule_skeleton(ident, area))
+    # The skeleton cites a document the tree declares (sources.yaml), so `check` accepts
+    # the untouched draft; the trainer replaces it with the right one.
+    first_declared = load_sources(root, []).documents[0].file
+    return _append(root / RULES_DIR / f"{area}.yaml", "rules", ident, rule_skeleton(ident, area, first_declared))
 
 
 def add_question(root: Path, rule_id: str, kind: str) -> Added:
@@ -90,7 +94,7 @@ def add_question(root: Path, rule_id: str, kind: str) -> Added:
     return _append(root / QUESTIONS_DIR / f"{area}.yaml", "questions", ident, body)
 
 
-def rule_skeleton(ident: str, area: str) -> str:
+def rule_skeleton(ident: str, area: str, source_file: str) -> str:
     return f"""# Draft added by `wechat-training new rule`: replace every {TODO}, then delete `draft: true`.
 - id: {ident}
   draft: true  # drafts pass `check` and show in `preview`, but never reach learners
@@ -106,8 +110,9 @@ def rule_skeleton(ident: str, area: str) -> str:
     en: "{TODO}: the risk this rule guards against"
   severity: major  # red_line (one breach is serious misconduct) | major | minor
   source:
-    # The seed policy section this rule paraphrases: file name under shared/seeds and its heading.
-    - file: 000_0000000000000000.txt
+    # The policy section this rule paraphrases: a document listed in sources.yaml and its heading
+    # (or `kind: company` with `clause:` for what the company adds itself).
+    - file: {source_file}
       section: "{TODO}: section heading as written in the policy"
   version: 1  # bump when the meaning changes: passes on the older version expire
 """
