@@ -35,6 +35,12 @@ LINT = DATA / "lint"
 def lint_tree(name: str, into: Path) -> Path:
     """The valid tree with lint-clean questions (tests/data/lint/_clean), then one lint case laid over it."""
     shutil.copytree(VALID, into)
+    # The lint cases number their own questions on from Q-ACC-006, where the valid tree keeps
+    # its practice-only pool: leave that pool out of lint trees.
+    (into / "quizzes" / "questions" / "account_security_practice.yaml").unlink()
+    module = into / "quizzes" / "modules" / "account_security.yaml"
+    kept = [line for line in module.read_text(encoding="utf-8").splitlines(keepends=True) if "practice:" not in line]
+    module.write_text("".join(kept), encoding="utf-8")
     for overlay in (LINT / "_clean", LINT / name):
         for path in overlay.rglob("*"):
             if path.is_file() and path.name != "expected.txt":

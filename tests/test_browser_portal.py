@@ -123,7 +123,7 @@ def test_employee_takes_the_module_end_to_end(server, page, tmp_path):
         page.get_by_role("button", name="Scenarios").click()
         # The scenarios tab shows the practice-only scenario, never a graded one.
         page.locator(".wt-chat .wt-me .wt-bubble").get_by_text("OK, thanks.").wait_for()
-        page.get_by_text("Welcome aboard! Your account is ready; the initial password is 123456.").wait_for()
+        page.get_by_text("Leave the new starters' first passwords alone; we change everyone's at month end.").wait_for()
         shot(page, tmp_path, "scenario")
 
         page.get_by_role("button", name="Practice").click()
