@@ -71,7 +71,7 @@ def hub(pg_server, tmp_path_factory):  # noqa: F811 (the imported fixture)
     roster = base / "roster.csv"
     roster.write_text(
         "employee_id,name,department,role,manager\n"
-        f"{SALES},Li Lei,Sales,Relationship Manager,E009001\n"
+        f"{SALES},Li Lei,销售部,客户经理,E009001\n"
         f"{ENGINEER},Han Meimei,Engineering,Developer,E009001\n"
         f"{HR},Zhao Min,HR,HR Partner,\n"
         f"{TRAINER},Sun Li,Training,Trainer,\n",

@@ -146,7 +146,7 @@ def test_a_draft_is_previewed(content):
     from wechat_training.cli import main
 
     CliRunner().invoke(main, ["new", "question", "ACC-001", "--root", str(content)])
-    assert "Q-ACC-006" not in load_catalog(content).questions
+    assert "Q-ACC-008" not in load_catalog(content).questions
     preview_catalog = load_catalog(content, include_drafts=True)
-    assert target(preview_catalog, "Q-ACC-006").question_ids == ("Q-ACC-006",)
-    assert "Q-ACC-006" in target(preview_catalog, "ACC-001").question_ids
+    assert target(preview_catalog, "Q-ACC-008").question_ids == ("Q-ACC-008",)
+    assert "Q-ACC-008" in target(preview_catalog, "ACC-001").question_ids
