@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "demo-pass-for-tests"
-SALES = "E001001"  # Sales / Relationship Manager: the client-contact module is due
+SALES = "E001001"  # 销售部 / 客户经理: the client-contact module is due
 ENGINEER = "E001002"  # Engineering: it is not
 HR = "H000001"
 TRAINER = "T000001"

@@ -52,6 +52,17 @@ class Strict(BaseModel):
 
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+#: A rule or question still being written (`wechat-training new`): checked and previewable,
+#: but never shown to learners, drawn, put in a module or an nbgrader assignment. Left out
+#: of dumps while false, so published content keeps its content version.
+Draft = Annotated[
+    bool,
+    Field(
+        exclude_if=lambda v: v is False,
+        description="A skeleton still being written (`wechat-training new`): checked, previewable, but never "
+        "shown to learners, drawn, put in a module or an nbgrader assignment. Remove the line to publish.",
+    ),
+]
 
 
 class Text(Strict):
@@ -138,12 +149,7 @@ class Rule(Strict):
     version: int = Field(
         ge=1, description="Bumped whenever the rule's meaning changes; passes on older versions expire."
     )
-    draft: bool = Field(
-        default=False,
-        exclude_if=lambda v: v is False,
-        description="A skeleton still being written (`wechat-training new`): checked, previewable, but never "
-        "shown to learners, drawn, put in a module or an nbgrader assignment. Remove the line to publish.",
-    )
+    draft: Draft = False
 
     @model_validator(mode="after")
     def _prefix_matches_area(self) -> Rule:
@@ -201,12 +207,7 @@ class Question(Strict):
     shuffle_reason: str | None = Field(
         default=None, exclude_if=lambda v: v is None, description="Why this question keeps its authored choice order (required with shuffle: false)."
     )
-    draft: bool = Field(
-        default=False,
-        exclude_if=lambda v: v is False,
-        description="A skeleton still being written (`wechat-training new`): checked, previewable, but never "
-        "shown to learners, drawn, put in a module or an nbgrader assignment. Remove the line to publish.",
-    )
+    draft: Draft = False
 
     @model_validator(mode="after")
     def _keeping_order_needs_reason(self) -> Question:
