@@ -161,3 +161,19 @@ def test_a_gradebook_from_before_the_wecom_column_gets_it_on_import(tmp_path, db
     columns = {c["name"] for c in sa.inspect(gradebook.engine_for(db)).get_columns("wt_employee")}
     assert "wecom_userid" in columns
     assert gradebook.employees(db)["E2001"]["name"] == "Lin, Mei"
+
+
+def test_a_gradebook_from_before_the_wecom_column_is_read_without_being_changed(tmp_path, db):
+    """Do records and the login lookup read an older wt_employee (no wecom_userid) as '' and leave it as it was?"""
+    import sqlalchemy as sa
+
+    path = tmp_path / "roster.csv"
+    path.write_text(ENGLISH, encoding="utf-8")
+    import_roster(path, db)
+    with gradebook.engine_for(db).begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE wt_employee DROP COLUMN wecom_userid")
+    gradebook.dispose(db)
+    assert gradebook.employees(db)["E2001"]["wecom_userid"] == ""
+    assert gradebook.employee_by_login(db, "e2001")["name"] == "Lin, Mei"
+    columns = {c["name"] for c in sa.inspect(gradebook.engine_for(db)).get_columns("wt_employee")}
+    assert "wecom_userid" not in columns

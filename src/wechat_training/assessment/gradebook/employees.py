@@ -90,7 +90,7 @@ def employees(db_url: str) -> dict[str, dict[str, Any]]:
     if not sa.inspect(engine).has_table(employee_table.name):
         return {}
     with engine.connect() as conn:
-        return {row.employee_id: dict(row._mapping) for row in conn.execute(sa.select(employee_table))}
+        return {row.employee_id: dict(row._mapping) for row in conn.execute(sa.select(*_readable_columns(engine)))}
 
 
 def employee_by_login(db_url: str, login: str) -> dict[str, Any] | None:
@@ -106,6 +106,17 @@ def employee_by_login(db_url: str, login: str) -> dict[str, Any] | None:
         return None
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(employee_table).where(sa.func.lower(employee_table.c.employee_id) == login.strip().lower())
+            sa.select(*_readable_columns(engine)).where(
+                sa.func.lower(employee_table.c.employee_id) == login.strip().lower()
+            )
         ).all()
     return dict(rows[0]._mapping) if len(rows) == 1 else None
+
+
+def _readable_columns(engine: sa.Engine) -> list[Any]:
+    """The roster columns, with "" for any added after this database was made.
+
+    Readers (records, the hub's login lookup) must work on a gradebook that only
+    a newer `roster import` or `grade` would upgrade, without writing to it."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns(employee_table.name)}
+    return [c if c.name in have else sa.literal("").label(c.name) for c in employee_table.columns]
