@@ -49,7 +49,12 @@ class RecordBook:
         """Campaign departments and roles nobody on the roster has (so nobody is assigned
         through them), each with its campaign file and line."""
         on_roster = self.records[self.records[R.NOTE] != R.NOT_ON_ROSTER]
-        return self.campaign.unknown_audience(set(on_roster[R.DEPARTMENT]), set(on_roster[R.ROLE]))
+        return self.campaign.unknown_audience(_distinct(on_roster[R.DEPARTMENT]), _distinct(on_roster[R.ROLE]))
+
+
+def _distinct(values: pd.Series) -> set[Any]:
+    # set() of a pandas column boxes every value one by one; the list is built in C.
+    return set(values.tolist())
 
 
 def open_record_book(
@@ -77,11 +82,11 @@ def open_record_book(
     frames = gradebook.read_frames(url, employee_id=employee_id)
     attempts = frames.attempts
     if include_store:
-        pending = pending_attempts(course_dir, set(attempts["submission_id"]), catalog, url, employee_id=employee_id)
+        pending = pending_attempts(course_dir, _distinct(attempts["submission_id"]), catalog, url, employee_id=employee_id)
         if not pending.empty:
             attempts = pd.concat([attempts, pending], ignore_index=True)
     as_of = as_of or R.today()
-    attempted = set(attempts["module_id"])
+    attempted = _distinct(attempts["module_id"])
     if employee_id is not None:
         # The full roll-up has a column for every module anyone attempted.
         others = set(catalog.modules) - set(campaign.module_ids) - attempted
@@ -125,15 +130,20 @@ def _acceptable(
     """Store submissions not graded yet that the grader would accept (`grader.StoreJudge.admit`:
     readable, in their own folder, signed with their employee's key), of a content
     and rule version pair the catalogue had."""
-    from ..assessment.grader import StoreJudge
     from ..submissions import store as submissions
 
     if employee_id is not None and not submissions.EMPLOYEE_ID_PATTERN.match(employee_id):
         return  # not an id the store can hold (and never a path into it)
-    judge = StoreJudge(course_dir, catalog, db_url)
+    judge = None
     for path in submissions.paths(course_dir, module_id=module_id, employee_id=employee_id):
         if path.stem.rsplit("_", 1)[-1] in graded_ids:
             continue
+        if judge is None:
+            # Only with a file to judge: the grader's import and set-up cost seconds,
+            # and `records show` of an employee with nothing pending must stay fast.
+            from ..assessment.grader import StoreJudge
+
+            judge = StoreJudge(course_dir, catalog, db_url)
         sub, _problem = judge.admit(path)
         if sub is None or sub.submission_id in graded_ids:
             continue
