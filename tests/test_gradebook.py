@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import test_grader
 from test_grader import MODULE, valid_catalog, write_submission
 
@@ -68,6 +69,22 @@ def test_frames_hold_attempts_answers_and_roster_as_the_contract_says(course):
         "ACC-001",
         True,
     )
+
+
+def test_the_records_read_only_their_attempt_columns_with_the_same_values(course):
+    """Do the roll-up's columns read alone equal those columns of the full read, and is a wrong column refused?"""
+    catalog = valid_catalog()
+    for employee_id, right in (("E1001", 1), ("E1002", 4)):
+        write_submission(course, catalog, employee_id, right=right)
+    grader.grade(course, catalog)
+    url = gradebook.default_url(course)
+    full = gradebook.read_frames(url).attempts
+    some = gradebook.read_frames(url, attempt_columns=gradebook.RECORD_ATTEMPT_COLUMNS).attempts
+    assert list(some.columns) == gradebook.RECORD_ATTEMPT_COLUMNS
+    assert not {"started_at", "late", "flags"} & set(some.columns)
+    pd.testing.assert_frame_equal(some, full[gradebook.RECORD_ATTEMPT_COLUMNS])
+    with pytest.raises(ValueError, match="not attempt columns"):
+        gradebook.read_frames(url, attempt_columns=["submission_id", "password"])
 
 
 def test_formgrader_queries_see_the_graded_submissions(course):

@@ -115,6 +115,9 @@ ATTEMPT_COLUMNS = [
     "late",
     "flags",
 ]
+#: The attempt columns the records roll-up uses: started_at, late and flags are the
+#: grader's own, and leaving them unread saves a fifth of a 650,000-attempt read.
+RECORD_ATTEMPT_COLUMNS = [c for c in ATTEMPT_COLUMNS if c not in ("started_at", "late", "flags")]
 ANSWER_COLUMNS = ["submission_id", "employee_id", "module_id", "question_id", "rule_id", "correct"]
 NBGRADER_TABLES = (
     "course",

@@ -30,7 +30,7 @@ class Frames:
     """
 
     employees: Any  #: pandas.DataFrame [EMPLOYEE_COLUMNS]
-    attempts: Any  #: pandas.DataFrame [ATTEMPT_COLUMNS]
+    attempts: Any  #: pandas.DataFrame [ATTEMPT_COLUMNS, or the columns asked for]
     db_url: str = ""
     employee_id: str | None = None  #: set when only one employee's rows were read
 
@@ -40,8 +40,13 @@ class Frames:
         return read_answers(self.db_url, employee_id=self.employee_id)
 
 
-def read_frames(db_url: str, *, employee_id: str | None = None) -> Frames:
+def read_frames(
+    db_url: str, *, employee_id: str | None = None, attempt_columns: list[str] = ATTEMPT_COLUMNS
+) -> Frames:
     """Read the roster and every attempt into pandas frames (answers on first use).
+
+    `attempt_columns` picks the attempt columns read (`RECORD_ATTEMPT_COLUMNS`:
+    only what the records roll-up uses).
 
     With `employee_id`, only that employee's roster row and attempts are read,
     through the (employee_id, module_id) index: `records show` stays fast at
@@ -55,25 +60,31 @@ def read_frames(db_url: str, *, employee_id: str | None = None) -> Frames:
     present = set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
         emp_query = sa.select(*[employee_table.c[c] for c in EMPLOYEE_COLUMNS])
-        att_query = sa.select(*[attempt_table.c[c] for c in ATTEMPT_COLUMNS])
+        unknown = set(attempt_columns) - set(ATTEMPT_COLUMNS)
+        if unknown:
+            raise ValueError(f"not attempt columns: {sorted(unknown)}")
+        att_query = sa.select(*[attempt_table.c[c] for c in attempt_columns])
         if employee_id is not None:
             emp_query = emp_query.where(employee_table.c.employee_id == employee_id)
             att_query = att_query.where(attempt_table.c.employee_id == employee_id)
         emp = _frame(conn, emp_query, EMPLOYEE_COLUMNS) if employee_table.name in present else None
-        att = _frame(conn, att_query, ATTEMPT_COLUMNS) if attempt_table.name in present else None
+        att = _frame(conn, att_query, attempt_columns) if attempt_table.name in present else None
     emp = pd.DataFrame(columns=EMPLOYEE_COLUMNS) if emp is None else emp
-    att = pd.DataFrame(columns=ATTEMPT_COLUMNS) if att is None else att
+    att = pd.DataFrame(columns=attempt_columns) if att is None else att
     emp = emp.astype({c: "object" for c in EMPLOYEE_COLUMNS})
     # A module's attempts share a handful of rule_versions texts: parse each distinct one once
     # (the rows then share read-only dicts), and count red-line misses the same way.
-    att["rule_versions"] = _per_distinct(att["rule_versions"], lambda v: json.loads(v) if isinstance(v, str) else {})
+    if "rule_versions" in att:
+        att["rule_versions"] = _per_distinct(att["rule_versions"], _rule_versions)
     for column in ("started_at", "submitted_at"):
-        att[column] = pd.to_datetime(att[column], utc=True, format="ISO8601")
-    att["red_line_misses"] = _per_distinct(att["red_line_misses"], lambda v: len([q for q in str(v).split(",") if q]))
-    att = att.astype(
-        {"score": "float64", "max_score": "float64", "passed": "bool", "late": "bool", "red_line_misses": "int64"}
-    )
-    att["flags"] = att["flags"].astype("object")
+        if column in att:
+            att[column] = pd.to_datetime(att[column], utc=True, format="ISO8601")
+    if "red_line_misses" in att:
+        att["red_line_misses"] = _per_distinct(att["red_line_misses"], _count_of_listed)
+    kinds = {"score": "float64", "max_score": "float64", "passed": "bool", "late": "bool", "red_line_misses": "int64"}
+    att = att.astype({c: kind for c, kind in kinds.items() if c in att})
+    if "flags" in att:
+        att["flags"] = att["flags"].astype("object")
     return Frames(employees=emp, attempts=att, db_url=db_url, employee_id=employee_id)
 
 
@@ -89,6 +100,15 @@ def _frame(conn: sa.Connection, query: sa.Select, columns: list[str]) -> Any:
     # (measured on 650,000 attempts); infer_objects then gives text columns pandas' string
     # dtype, as the column-wise build did: object columns made the roll-up 3x slower.
     return pd.DataFrame.from_records(rows, columns=columns).infer_objects()
+
+
+def _rule_versions(text: Any) -> dict[str, int]:
+    return json.loads(text) if isinstance(text, str) else {}
+
+
+def _count_of_listed(text: Any) -> int:
+    """How many ids a comma-separated list holds ('' holds none)."""
+    return len([q for q in str(text).split(",") if q])
 
 
 def _per_distinct(values: Any, parse: Any) -> Any:
