@@ -154,11 +154,13 @@ def main() -> None:
         report = grader.grade(ours_course, catalog, db_url=db_url)
         our_seconds = time.perf_counter() - started
 
-        attempts = gradebook.read_frames(db_url).attempts.set_index("submission_id")
+        # The grader keys attempts by its own submission id; each fictional employee
+        # submits a module once, so (module, employee) names the attempt.
+        attempts = gradebook.read_frames(db_url).attempts.set_index(["module_id", "employee_id"])
         agree = sum(
             1
             for s in sample
-            if stock_scores.get((s.module_id, s.employee_id)) == attempts.loc[s.submission_id, "score"]
+            if stock_scores.get((s.module_id, s.employee_id)) == attempts.loc[(s.module_id, s.employee_id), "score"]
         )
         stock_rate = len(sample) / stock_seconds
         our_rate = report.graded / our_seconds
