@@ -37,16 +37,16 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..content.catalog import Catalog
-from ..submissions import provenance
 from ..submissions import store as submissions
 from ..submissions.scoring import score_attempt
 from . import answers as answer_reader
 from . import assignments, gradebook
-from .evaluation import CLOCK_SKEW, Evaluation, ModuleKeys, evaluate, stamp_of, timestamp_flags
+from .evaluation import CLOCK_SKEW, Evaluation, ModuleKeys, stamp_of
+from .store_judge import Lateness, StoreJudge, name_parts, relative_path
 
 BATCH_SIZE = 1000
 #: nbgrader autograde stores one notebook at a time: it waits for a bulk run rather than failing.
@@ -68,6 +68,9 @@ class GradeReport:
     #: (employee id, module id, submission id, flags) of the new flagged attempts
     flagged_attempts: list[tuple[str, str, str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    #: where the seconds went: find (store listing, ids graded before), read (files and JSON),
+    #: verify (signatures), score, insert (the batched transactions)
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -100,74 +103,6 @@ def publish_versions(catalog: Catalog, db_url: str) -> int:
     return gradebook.record_published(db_url, [ModuleKeys(catalog, m).published() for m in catalog.modules])
 
 
-class StoreJudge:
-    """Decides, for one store file, whether it is the portal's and how it grades.
-
-    Shared by `grade` and the record book's pending attempts, so records show
-    only what the grader would accept."""
-
-    def __init__(self, course_dir: Path, catalog: Catalog, db_url: str, now: datetime | None = None):
-        self.course_dir = Path(course_dir)
-        self.catalog = catalog
-        self.verifier = provenance.Verifier.for_course(self.course_dir)
-        self.published = gradebook.published_versions(db_url)
-        self.lateness = _Lateness(catalog, db_url)
-        self.now = now or datetime.now(UTC)
-        self._keys: dict[tuple[str, str], ModuleKeys | None] = {}
-
-    def keys(self, module_id: str, content_version: str) -> ModuleKeys | None:
-        key = (module_id, content_version)
-        if key not in self._keys:
-            current = ModuleKeys(self.catalog, module_id)
-            if content_version == current.content_version:
-                self._keys[key] = current
-            elif key in self.published:
-                self._keys[key] = ModuleKeys(self.catalog, module_id, self.published[key])
-            else:
-                self._keys[key] = None
-        return self._keys[key]
-
-    def admit(self, path: Path) -> tuple[submissions.Submission | None, str]:
-        """(the submission, '') when the file is provably the portal's and where it
-        belongs, else (None, why not: the reason recorded in wt_rejected)."""
-        relative = _relative(self.course_dir, path)
-        module_dir, employee_dir = path.parent.parent.name, path.parent.name
-        stamp, sid = _name_parts(path)
-        try:
-            sub = submissions.read(path)
-        except submissions.SubmissionError as exc:
-            return None, str(exc).replace(str(path), relative, 1)
-        # A file whose identity disagrees with its folder is attributed to nobody:
-        # recording it under either employee could alter someone else's record.
-        if sub.employee_id != employee_dir or sub.module_id != module_dir:
-            return None, (
-                f"{relative}: employee/module in the file ({sub.employee_id}/{sub.module_id}) "
-                f"differ from the store folder ({employee_dir[:64]}/{module_dir[:40]})"
-            )
-        if sub.submission_id != sid:
-            return None, f"{relative}: submission id {sub.submission_id} differs from the file name"
-        if sub.module_id not in self.catalog.modules:
-            return None, f"{relative}: unknown module {sub.module_id}"
-        problem = self.verifier.problem(
-            sub.employee_id, sub.module_id, sub.submission_id, sub.signed_fields(), sub.signature
-        )
-        if problem:
-            return None, f"{relative}: {problem}"
-        return sub, ""
-
-    def evaluate(self, sub: submissions.Submission, stamp: str | None) -> tuple[Evaluation, bool]:
-        """(evaluation with every flag, late) of an admitted submission."""
-        evaluation = evaluate(self.catalog, sub, self.keys(sub.module_id, sub.content_version))
-        opens = self.lateness.opens(sub.employee_id, sub.module_id)
-        evaluation.flags.extend(timestamp_flags(sub, stamp, self.now, opens))
-        # Lateness by the later of the two recorded times, so editing submitted_at
-        # cannot make a late attempt look on time.
-        latest = sub.submitted_at
-        if stamp != stamp_of(sub.submitted_at):
-            latest = max(sub.submitted_at, _from_stamp(stamp) or sub.submitted_at, key=gradebook.parse_utc)
-        return evaluation, self.lateness.is_late(sub.employee_id, sub.module_id, latest)
-
-
 def _grade_locked(
     course_dir: Path,
     catalog: Catalog,
@@ -188,17 +123,18 @@ def _grade_locked(
     since_stamp = stamp_of(gradebook.utc_text(since)) if since else None
     todo: list[Path] = []
     for path in submissions.paths(course_dir, module_id=module):
-        stamp, sid = _name_parts(path)
+        stamp, sid = name_parts(path)
         if since_stamp and stamp and stamp < since_stamp:
             continue
         report.considered += 1
-        if (path.parent.parent.name, path.parent.name, sid) in done_ids or _relative(course_dir, path)[
+        if (path.parent.parent.name, path.parent.name, sid) in done_ids or relative_path(course_dir, path)[
             :512
         ] in done_rejected:
             report.already += 1
             continue
         todo.append(path)
     total = len(todo)
+    report.phases["find"] = time.perf_counter() - started
     if progress:
         progress(0, total)
     now = now or datetime.now(UTC)
@@ -216,8 +152,10 @@ def _grade_locked(
             batch.append(row)
         for module_id in {r.attempt["module_id"] for r in batch} - set(cells):
             cells[module_id] = registered(course_dir, db_url, catalog, module_id)
+        inserting = time.perf_counter()
         stored = gradebook.store_attempts(db_url, batch, cells)
         gradebook.record_rejected(db_url, rejected)
+        report.phases["insert"] = report.phases.get("insert", 0.0) + time.perf_counter() - inserting
         report.graded += stored
         report.already += len(batch) - stored
         flagged = [r.attempt for r in batch if r.attempt["flags"]]
@@ -227,6 +165,7 @@ def _grade_locked(
         report.rejected += [(r["path"], r["reason"]) for r in rejected]
         if progress:
             progress(min(start + batch_size, total), total)
+    report.phases.update(judge.seconds)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -326,7 +265,7 @@ def grade_notebook(
         flags.append("submission timestamp is in the future")
     result = score_attempt(catalog, module_id, read.question_ids, read.answers)
     stamp = gradebook.utc_text(submitted)
-    late = _Lateness(catalog, db_url).is_late(employee_id, module_id, stamp)
+    late = Lateness(catalog, db_url).is_late(employee_id, module_id, stamp)
     row = attempt_row(
         "nb-" + digest.hexdigest()[:32],
         employee_id,
@@ -346,62 +285,11 @@ def grade_notebook(
     return row, bool(stored)
 
 
-class _Lateness:
-    """Due dates from the campaign, if the campaign module is there (it is
-    optional: without it nothing is late)."""
-
-    def __init__(self, catalog: Catalog, db_url: str):
-        try:
-            from ..content import campaign
-        except ImportError:  # the campaign issue may not be installed
-            self.campaign = None
-        else:
-            self.campaign = campaign.campaign_for(catalog.root)
-        self.roster = gradebook.employees(db_url) if self.campaign is not None else {}
-        self.cache: dict[tuple[str, str], date | None] = {}
-
-    def due(self, employee_id: str, module_id: str) -> date | None:
-        if self.campaign is None:
-            return None
-        employee = self._employee(employee_id)
-        # Due dates depend on who someone is (department, role, hire date) and
-        # on exemptions by id; the id stays in the key for the latter.
-        key = (employee_id, module_id)
-        if key not in self.cache:
-            self.cache[key] = self.campaign.due_date(employee, module_id)
-        return self.cache[key]
-
-    def opens(self, employee_id: str, module_id: str) -> date | None:
-        """First day the campaign gives the module to the employee (None: no window)."""
-        if self.campaign is None:
-            return None
-        key = ("open", employee_id, module_id)
-        if key not in self.cache:
-            found = None
-            for assignment in self.campaign.assignments_for(self._employee(employee_id)):
-                if assignment.module_id == module_id:
-                    found = assignment.open_date
-            self.cache[key] = found  # type: ignore[index]
-        return self.cache[key]  # type: ignore[index]
-
-    def _employee(self, employee_id: str) -> dict:
-        person = self.roster.get(employee_id) or {"employee_id": employee_id}
-        employee = {k: ("" if v is None and k != "hire_date" else v) for k, v in person.items()}
-        employee.setdefault("department", "")
-        employee.setdefault("role", "")
-        return employee
-
-    def is_late(self, employee_id: str, module_id: str, submitted_at: str) -> bool:
-        due = self.due(employee_id, module_id)
-        # Due dates are whole days: late means submitted after the due day (UTC).
-        return due is not None and gradebook.parse_utc(submitted_at).date() > due
-
-
 def _attempt_from_file(
     judge: StoreJudge, path: Path, graded_at: str, owners: dict[str, str]
 ) -> tuple[gradebook.AttemptRow | None, dict[str, str] | None]:
-    relative = _relative(judge.course_dir, path)
-    stamp, _sid = _name_parts(path)
+    relative = relative_path(judge.course_dir, path)
+    stamp, _sid = name_parts(path)
 
     def reject(reason: str) -> tuple[None, dict[str, str]]:
         # Clipped to the columns: a folder name is the attacker's choice.
@@ -421,6 +309,7 @@ def _attempt_from_file(
         # The same employee's id twice (ids are bound to employee and module):
         # the newcomer is the one set aside, the first file keeps its attempt.
         return reject(f"{relative}: submission id {sub.submission_id} reused (first used by {first})")
+    scoring = time.perf_counter()
     evaluation, late = judge.evaluate(sub, stamp)
     row = attempt_row(
         sub.submission_id,
@@ -435,30 +324,8 @@ def _attempt_from_file(
         late,
         "portal",
     )
+    judge.seconds["score"] += time.perf_counter() - scoring
     return row, None
-
-
-def _from_stamp(stamp: str | None) -> str | None:
-    if not stamp:
-        return None
-    try:
-        moment = datetime.strptime(stamp.rstrip("Z"), "%Y%m%dT%H%M%S%f")
-    except ValueError:
-        return None
-    # "...123" milliseconds parse as 123000 microseconds with %f: exact.
-    return gradebook.utc_text(moment.replace(tzinfo=UTC))
-
-
-def _name_parts(path: Path) -> tuple[str | None, str]:
-    stem = path.stem
-    stamp, _, sid = stem.rpartition("_")
-    return (stamp or None), sid
-
-
-def _relative(course_dir: Path, path: Path) -> str:
-    # Plain string slicing: Path.relative_to costs more than reading the file.
-    text, prefix = str(path), str(course_dir) + "/"
-    return text.removeprefix(prefix)
 
 
 def parse_since(text: str) -> datetime:

@@ -144,7 +144,7 @@ def _acceptable(
     employee_id: str | None = None,
     module_id: str | None = None,
 ):
-    """Store submissions not graded yet that the grader would accept (`grader.StoreJudge.admit`:
+    """Store submissions not graded yet that the grader would accept (`store_judge.StoreJudge.admit`:
     readable, in their own folder, signed with their employee's key), of a content
     and rule version pair the catalogue had."""
     from ..submissions import store as submissions
@@ -158,7 +158,7 @@ def _acceptable(
         if judge is None:
             # Only with a file to judge: the grader's import and set-up cost seconds,
             # and `records show` of an employee with nothing pending must stay fast.
-            from ..assessment.grader import StoreJudge
+            from ..assessment.store_judge import StoreJudge
 
             judge = StoreJudge(course_dir, catalog, db_url)
         sub, _problem = judge.admit(path)

@@ -226,6 +226,7 @@ def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
                 f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind} NOT NULL DEFAULT ''"
             )
 
+
 def nbgrader_tables(engine: sa.Engine) -> dict[str, sa.Table]:
     """nbgrader's tables by reflection: the same columns nbgrader's models declare,
     without importing nbgrader (~5 s) on the bulk path."""
