@@ -40,6 +40,8 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the gradebook filler shared with the tests
 
+from throwaway_postgres import Postgres
+
 from wechat_training.content.campaign import Campaign
 from wechat_training.content.schema import AREA_PREFIX, AREAS
 from wechat_training.records import exports
@@ -271,8 +273,9 @@ def part_big(n: int, work: Path) -> None:
         return
     sample = records.iloc[:60_000]
     _, ours = timed("XLSX, first 60,000 records: ours", exports.write_xlsx, sample, work / "sample3.xlsx")
-    _, theirs = timed("XLSX, first 60,000 records: xlsxwriter constant_memory", xlsxwriter_xlsx, sample,
-                      work / "sample4.xlsx")
+    _, theirs = timed(
+        "XLSX, first 60,000 records: xlsxwriter constant_memory", xlsxwriter_xlsx, sample, work / "sample4.xlsx"
+    )
     verdict = "keep ours" if theirs > 1.5 * ours else "use xlsxwriter (within 1.5x)"
     print(f"  ratio xlsxwriter / ours: {theirs / ours:.1f}x (issue 11: switch if within 1.5x) -> {verdict}")
 
@@ -312,62 +315,6 @@ def fill_gradebook(url: str, employees: pd.DataFrame, attempts: pd.DataFrame) ->
         for chunk in D.chunks(rows, 20_000):
             D.insert_many(conn, D.attempt_table, chunk)
     gradebook.dispose(url)
-
-
-class Postgres:
-    """A throwaway PostgreSQL server whose data directory lives in the cache."""
-
-    def __init__(self, data: Path):
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-        if not bins:
-            raise RuntimeError("no PostgreSQL under /usr/lib/postgresql (scripts/setup.sh installs it)")
-        self.bin, self.data, self.port = bins[-1], data, _free_port()
-        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
-
-    def __enter__(self) -> Postgres:
-        if not (self.data / "PG_VERSION").exists():
-            self.data.mkdir(parents=True, exist_ok=True)
-            _as_postgres_user(self.data)
-            _run_pg([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"], self.data)
-        if (self.data / "postmaster.pid").exists():
-            # A run that was killed left its server up: stop it, then start ours on our port.
-            with contextlib.suppress(Exception):
-                _run_pg([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], self.data)
-        _run_pg(
-            [str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", f"-p {self.port} -k /tmp -h 127.0.0.1",
-             "-l", str(self.data.parent / "pg.log"), "-w", "start"],
-            self.data,
-        )
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _run_pg([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], self.data)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres_user(path: Path) -> None:
-    # initdb refuses to run as root: the data directory belongs to the postgres user.
-    import pwd
-
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        for p in (path.parent, path):
-            os.chown(p, user.pw_uid, user.pw_gid)
-
-
-def _run_pg(cmd: list[str], data: Path) -> None:
-    import subprocess
-
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    subprocess.run(cmd, check=True, capture_output=True)
 
 
 def cached_gradebook(kind: str, n: int, stack) -> str:

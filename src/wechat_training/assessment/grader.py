@@ -277,7 +277,7 @@ def grade_notebook(
         gradebook.utc_text(now),
         Evaluation(result, flags),
         late,
-        "notebook",
+        gradebook.NOTEBOOK_SOURCE,
     )
     cells = {module_id: registered(course_dir, db_url, catalog, module_id)}
     with gradebook.grade_lock(db_url, wait=NOTEBOOK_LOCK_WAIT):

@@ -23,6 +23,7 @@ assignment (it takes ~5 s to import), never on the read path.
 """
 
 from .attempts import (
+    NOTEBOOK_SOURCE,
     AssignmentCells,
     AttemptRow,
     assignment_cells,
@@ -66,6 +67,7 @@ from .lock import GradeLockBusy, grade_lock
 from .published import PublishedVersion, published_versions, record_published
 
 __all__ = [
+    "NOTEBOOK_SOURCE",
     "attempted_modules",
     "read_answers",
     "ANSWER_COLUMNS",

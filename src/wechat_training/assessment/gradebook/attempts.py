@@ -95,6 +95,9 @@ def register_assignment(course_dir: Path, db_url: str, module_id: str) -> None:
 
 # --------------------------------------------------------------------------- attempts
 
+#: wt_attempt.source of an attempt graded from an nbgrader notebook (the portal's are "portal").
+NOTEBOOK_SOURCE = "notebook"
+
 
 @dataclass(frozen=True)
 class AttemptRow:
@@ -190,6 +193,7 @@ def store_attempts(db_url: str, rows: Sequence[AttemptRow], cells: Mapping[str, 
             insert_many(conn, answer_table, answers)
         _ensure_students(conn, nb, {r.attempt["employee_id"] for r in fresh.values()})
         _refresh_best(conn, nb, list(fresh.values()), cells)
+        _ensure_comments(conn, nb, [r for r in fresh.values() if r.attempt["source"] == NOTEBOOK_SOURCE], cells)
     return len(fresh)
 
 
@@ -315,10 +319,8 @@ def _refresh_best(
                         "needs_manual_grade": False,
                     }
                 )
-            for cell_id in info.solution_cells.values():
-                new_comments.append(
-                    {"cell_id": cell_id, "notebook_id": sn_id, "auto_comment": None, "manual_comment": None}
-                )
+            if new_by_id[attempt["submission_id"]].attempt["source"] == NOTEBOOK_SOURCE:
+                new_comments += _blank_comments(info, sn_id)
         if new_sa:
             insert_many(conn, sa_t, new_sa)
             insert_many(conn, sn_t, new_sn)
@@ -338,6 +340,47 @@ def _refresh_best(
                 .values(auto_score=sa.bindparam("auto_score"), needs_manual_grade=False),
                 upd_grades,
             )
+
+
+def _blank_comments(info: AssignmentCells, submitted_notebook_id: str) -> list[dict[str, Any]]:
+    return [
+        {"cell_id": cell_id, "notebook_id": submitted_notebook_id, "auto_comment": None, "manual_comment": None}
+        for cell_id in info.solution_cells.values()
+    ]
+
+
+def _ensure_comments(
+    conn: sa.Connection,
+    nb: Mapping[str, sa.Table],
+    notebook_rows: list[AttemptRow],
+    cells: Mapping[str, AssignmentCells],
+) -> None:
+    """A comment row for every solution cell of the nbgrader submission of each
+    notebook attempt, where one is missing (comments already there are kept).
+
+    formgrader's page of an autograded notebook looks every one up
+    (`GetGrades` -> `find_comment`, which raises `MissingEntry` without it).
+    A portal attempt has no notebook for formgrader to open (its page says the
+    file is not found, as for any submission without one), so the bulk grader
+    writes its submission without comment rows: 38 fewer rows per attempt.
+    """
+    sa_t, sn_t, comment_t = nb["submitted_assignment"], nb["submitted_notebook"], nb["comment"]
+    missing: list[dict[str, Any]] = []
+    for row in notebook_rows:
+        info = cells[row.attempt["module_id"]]
+        submitted_notebook_id = conn.execute(
+            sa.select(sn_t.c.id)
+            .join(sa_t, sn_t.c.assignment_id == sa_t.c.id)
+            .where(sa_t.c.assignment_id == info.assignment_id, sa_t.c.student_id == row.attempt["employee_id"])
+        ).scalar_one()
+        present = set(
+            conn.execute(
+                sa.select(comment_t.c.cell_id).where(comment_t.c.notebook_id == submitted_notebook_id)
+            ).scalars()
+        )
+        missing += [c for c in _blank_comments(info, submitted_notebook_id) if c["cell_id"] not in present]
+    if missing:
+        insert_many(conn, comment_t, _in_index_order(missing, new_ids()))
 
 
 def _in_index_order(rows: list[dict[str, Any]], new_id: Iterator[str]) -> list[dict[str, Any]]:
