@@ -114,10 +114,15 @@ class Submission:
         return data
 
     def signed_fields(self) -> dict[str, Any]:
-        """What the signature covers: every field but the signature itself."""
-        data = self.to_json()
-        data.pop("signature")
-        return data
+        """What the signature covers: every field but the signature itself.
+
+        The values are this submission's own (not copies, as `to_json` makes):
+        they are only serialised, and `asdict`'s deep copy was a quarter of the
+        grader's time."""
+        return {name: getattr(self, name) for name in _SIGNED_FIELDS}
+
+
+_SIGNED_FIELDS = tuple(name for name in Submission.__dataclass_fields__ if name not in ("path", "signature"))
 
 
 def utc_now() -> str:
@@ -353,13 +358,17 @@ def _no_constant(name: str) -> Any:
 
 
 def _depth(value: Any, level: int = 1) -> int:
-    if level > MAX_DEPTH:
+    """How deep `value` nests (a scalar is 1), counted no further than past MAX_DEPTH."""
+    if level > MAX_DEPTH or not isinstance(value, (dict, list)):
         return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
+    deepest = level
+    # Scalars are counted here rather than by a call each: a file holds thousands of them.
+    for child in value.values() if isinstance(value, dict) else value:
+        if isinstance(child, (dict, list)):
+            deepest = max(deepest, _depth(child, level + 1))
+        else:
+            deepest = max(deepest, level + 1)
+    return deepest
 
 
 def _short(value: Any, limit: int) -> bool:

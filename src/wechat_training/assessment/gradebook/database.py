@@ -243,26 +243,34 @@ _reflected: dict[int, dict[str, sa.Table]] = {}
 
 
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """executemany of one INSERT. On SQLite the statement is compiled once and
-    the rows go to the driver as tuples: SQLAlchemy's per-row parameter
-    processing otherwise costs more than SQLite's own insert. Other databases
-    keep SQLAlchemy's path, whose batching (insertmanyvalues / execute_batch)
-    is what makes them fast."""
+    """executemany of one INSERT of `rows` (mappings with the same keys); see `insert_tuples`."""
     if not rows:
         return
+    keys = list(rows[0])
+    getter = operator.itemgetter(*keys)
+    insert_tuples(conn, table, keys, [getter(r) for r in rows] if len(keys) > 1 else [(getter(r),) for r in rows])
+
+
+def insert_tuples(conn: sa.Connection, table: sa.Table, keys: Sequence[str], params: list[tuple]) -> None:
+    """executemany of one INSERT of `params`, tuples of the columns `keys`.
+
+    On SQLite the statement is compiled once and the tuples go to the driver as
+    they are: SQLAlchemy's per-row parameter processing otherwise costs more
+    than SQLite's own insert. PostgreSQL (psycopg2) takes them by COPY. Other
+    databases keep SQLAlchemy's path, whose batching (insertmanyvalues /
+    execute_batch) is what makes them fast."""
+    if not params:
+        return
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
-        _copy_rows(conn, table, rows)
+        _copy_rows(conn, table, keys, params)
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), list(rows))
+        conn.execute(table.insert(), [dict(zip(keys, p, strict=True)) for p in params])
         return
-    keys = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) VALUES ({', '.join('?' for _ in keys)})"
     )
-    getter = operator.itemgetter(*keys)
-    params = [getter(r) for r in rows] if len(keys) > 1 else [(getter(r),) for r in rows]
     # Only a few column types convert values (DateTime to text on SQLite).
     for index, key in enumerate(keys):
         kind = table.c[key].type
@@ -273,15 +281,10 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     conn.exec_driver_sql(sql, params)
 
 
-def _copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def _copy_rows(conn: sa.Connection, table: sa.Table, keys: Sequence[str], params: list[tuple]) -> None:
     """PostgreSQL: COPY ... FROM STDIN on the connection's own transaction,
     several times faster than multi-row INSERTs (measured ~8x here)."""
-    keys = list(rows[0])
-    getter = operator.itemgetter(*keys)
-    lines = []
-    for row in rows:
-        values = getter(row) if len(keys) > 1 else (getter(row),)
-        lines.append("\t".join(map(_copy_text, values)))
+    lines = ["\t".join(map(_copy_text, values)) for values in params]
     buffer = io.StringIO("\n".join(lines) + "\n")
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(quote(k) for k in keys)
