@@ -160,6 +160,43 @@ def test_a_crash_half_way_loses_nothing_and_the_next_run_finishes(course, monkey
     assert len(attempts) == 10 and attempts["submission_id"].is_unique
 
 
+def test_worker_processes_grade_exactly_as_one_process(tmp_path, registered_template):
+    """Files judged in forked workers while the main process inserts give the same
+    attempts, answers, rejections and nbgrader grades, in the same batches."""
+    catalog = valid_catalog()
+    now = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    first = tmp_path / "one"
+    shutil.copytree(registered_template, first)
+    for n in range(12):
+        written = write_submission(first, catalog, f"E40{n:02d}", right=n % 5)
+    # The same id under a second file name (reused: rejected) and a file that is no submission.
+    shutil.copy(written.path, written.path.with_name("20260301T090000000Z_" + written.submission_id + ".json"))
+    (written.path.parent / f"20260301T090100000Z_{'0' * 32}.json").write_text("{", encoding="utf-8")
+    second = tmp_path / "two"
+    shutil.copytree(first, second)
+
+    def graded(course: Path, workers: int) -> dict:
+        report = grader.grade(course, catalog, batch_size=4, now=now, workers=workers)
+        assert report.workers == workers
+        dump = table_dump(course / "gradebook.db")
+        with sqlite3.connect(course / "gradebook.db") as conn:
+            grades = sorted(
+                conn.execute(
+                    "select a.student_id, c.name, g.auto_score from grade g join base_cell c on c.id = g.cell_id "
+                    "join submitted_notebook n on n.id = g.notebook_id "
+                    "join submitted_assignment a on a.id = n.assignment_id"
+                )
+            )
+        gradebook.dispose(gradebook.default_url(course))
+        kept = {t: dump[t] for t in ("wt_attempt", "wt_answer", "wt_rejected")}
+        return {"report": (report.graded, report.flagged, report.rejected), "tables": kept, "grades": grades}
+
+    alone, pooled = graded(first, 0), graded(second, 1)
+    assert pooled == alone
+    assert alone["report"][0] == 12 and len(alone["report"][2]) == 2
+    assert any("reused" in reason for _path, reason in alone["report"][2])
+
+
 def test_late_attempts_are_marked_by_the_campaign_due_date(tmp_path, course):
     root = tmp_path / "content"
     shutil.copytree(VALID, root)

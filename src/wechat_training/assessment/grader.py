@@ -33,9 +33,9 @@ over-long value.
 from __future__ import annotations
 
 import hashlib
-import json
+import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +46,16 @@ from ..submissions.scoring import score_attempt
 from . import answers as answer_reader
 from . import assignments, gradebook
 from .evaluation import CLOCK_SKEW, Evaluation, ModuleKeys, stamp_of
-from .store_judge import Lateness, StoreJudge, name_parts, relative_path
+from .store_judge import (
+    JudgedFiles,
+    Lateness,
+    StoreJudge,
+    attempt_row,
+    name_parts,
+    rejection,
+    relative_path,
+    worker_count,
+)
 
 BATCH_SIZE = 1000
 #: nbgrader autograde stores one notebook at a time: it waits for a bulk run rather than failing.
@@ -71,6 +80,8 @@ class GradeReport:
     #: where the seconds went: find (store listing, ids graded before), read (files and JSON),
     #: verify (signatures), score, insert (the batched transactions)
     phases: dict[str, float] = field(default_factory=dict)
+    #: processes that read, verified and scored files beside this one (their seconds overlap the insert's)
+    workers: int = 0
 
     @property
     def rate(self) -> float:
@@ -87,15 +98,20 @@ def grade(
     batch_size: int = BATCH_SIZE,
     now: datetime | None = None,
     wait: float = 0.0,
+    workers: int | None = None,
 ) -> GradeReport:
-    """Grade every new submission in the store into the gradebook (one run at a time)."""
+    """Grade every new submission in the store into the gradebook (one run at a time).
+
+    `workers`: processes that read, verify and score files while this one
+    inserts (None: one fewer than the cores, at most 2, and none for a run of
+    fewer than two batches; 0: all in this process). The result is the same."""
     course_dir = Path(course_dir)
     db_url = gradebook.resolve_url(course_dir, db_url)
     if module is not None and module not in catalog.modules:
         raise ValueError(f"unknown module {module!r}; modules: {', '.join(sorted(catalog.modules))}")
     gradebook.ensure_schema(db_url)
     with gradebook.grade_lock(db_url, wait):
-        return _grade_locked(course_dir, catalog, db_url, module, since, progress, batch_size, now)
+        return _grade_locked(course_dir, catalog, db_url, module, since, progress, batch_size, now, workers)
 
 
 def publish_versions(catalog: Catalog, db_url: str) -> int:
@@ -112,6 +128,7 @@ def _grade_locked(
     progress: Progress | None,
     batch_size: int,
     now: datetime | None,
+    workers: int | None,
 ) -> GradeReport:
     started = time.perf_counter()
     publish_versions(catalog, db_url)
@@ -142,10 +159,19 @@ def _grade_locked(
     cells: dict[str, gradebook.AssignmentCells] = {}
     graded_at = gradebook.utc_text(now)
     owners: dict[str, str] = {}  # submission id -> the file that used it first in this run
+    judged = JudgedFiles(judge, todo, graded_at, worker_count(total, batch_size) if workers is None else workers)
     for start in range(0, total, batch_size):
         batch, rejected = [], []
-        for path in todo[start : start + batch_size]:
-            row, problem = _attempt_from_file(judge, path, graded_at, owners)
+        for path, row, problem in itertools.islice(judged, batch_size):
+            if row is not None:
+                sid, relative = row.attempt["submission_id"], relative_path(course_dir, path)
+                first = owners.setdefault(sid, relative)
+                if first != relative:
+                    # The same employee's id twice (ids are bound to employee and module):
+                    # the newcomer is the one set aside, the first file keeps its attempt.
+                    row, problem = rejection(
+                        judge, path, f"{relative}: submission id {sid} reused (first used by {first})", graded_at
+                    )
             if problem:
                 rejected.append(problem)
                 continue
@@ -165,7 +191,8 @@ def _grade_locked(
         report.rejected += [(r["path"], r["reason"]) for r in rejected]
         if progress:
             progress(min(start + batch_size, total), total)
-    report.phases.update(judge.seconds)
+    report.workers = judged.workers
+    report.phases.update(judged.seconds)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -180,55 +207,6 @@ def registered(course_dir: Path, db_url: str, catalog: Catalog, module_id: str) 
         if cells is None:
             raise gradebook.GradebookError(f"assignment {module_id} is not in the gradebook after registering it")
     return cells
-
-
-def attempt_row(
-    sub_id: str,
-    employee_id: str,
-    module_id: str,
-    content_version: str,
-    rule_versions: Mapping[str, int],
-    started_at: str,
-    submitted_at: str,
-    graded_at: str,
-    evaluation: Evaluation,
-    late: bool,
-    source: str,
-) -> gradebook.AttemptRow:
-    result = evaluation.result
-    flags = "; ".join(evaluation.flags)
-    return gradebook.AttemptRow(
-        attempt={
-            "submission_id": sub_id,
-            "employee_id": employee_id,
-            "module_id": module_id,
-            "content_version": content_version,
-            "rule_versions": json.dumps(dict(rule_versions), sort_keys=True),
-            "started_at": started_at,
-            "submitted_at": submitted_at,
-            "graded_at": graded_at,
-            "score": float(result.score),
-            "max_score": float(result.max_score),
-            # A flagged attempt is kept as evidence, never as a pass.
-            "passed": bool(result.passed and not flags),
-            "red_line_misses": ",".join(result.red_line_misses),
-            "late": late,
-            "flags": flags,
-            "source": source,
-        },
-        answers=[
-            {
-                "submission_id": sub_id,
-                "question_id": q.question_id,
-                "rules": ",".join(q.rules),
-                "correct": q.correct,
-                "points": float(q.points),
-                "max_points": float(q.max_points),
-            }
-            for q in result.questions
-        ],
-        cell_scores={assignments.grade_id(q.question_id): float(q.points) for q in result.questions},
-    )
 
 
 def grade_notebook(
@@ -283,49 +261,6 @@ def grade_notebook(
     with gradebook.grade_lock(db_url, wait=NOTEBOOK_LOCK_WAIT):
         stored = gradebook.store_attempts(db_url, [row], cells)
     return row, bool(stored)
-
-
-def _attempt_from_file(
-    judge: StoreJudge, path: Path, graded_at: str, owners: dict[str, str]
-) -> tuple[gradebook.AttemptRow | None, dict[str, str] | None]:
-    relative = relative_path(judge.course_dir, path)
-    stamp, _sid = name_parts(path)
-
-    def reject(reason: str) -> tuple[None, dict[str, str]]:
-        # Clipped to the columns: a folder name is the attacker's choice.
-        return None, {
-            "path": relative[:512],
-            "employee_id": path.parent.name[:64],
-            "module_id": path.parent.parent.name[:40],
-            "reason": reason,
-            "seen_at": graded_at,
-        }
-
-    sub, problem = judge.admit(path)
-    if sub is None:
-        return reject(problem)
-    first = owners.setdefault(sub.submission_id, relative)
-    if first != relative:
-        # The same employee's id twice (ids are bound to employee and module):
-        # the newcomer is the one set aside, the first file keeps its attempt.
-        return reject(f"{relative}: submission id {sub.submission_id} reused (first used by {first})")
-    scoring = time.perf_counter()
-    evaluation, late = judge.evaluate(sub, stamp)
-    row = attempt_row(
-        sub.submission_id,
-        sub.employee_id,
-        sub.module_id,
-        sub.content_version,
-        sub.rule_versions,
-        sub.started_at,
-        sub.submitted_at,
-        graded_at,
-        evaluation,
-        late,
-        "portal",
-    )
-    judge.seconds["score"] += time.perf_counter() - scoring
-    return row, None
 
 
 def parse_since(text: str) -> datetime:

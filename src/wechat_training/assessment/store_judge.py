@@ -8,14 +8,20 @@ opening days of the campaign come from `Lateness`.
 
 from __future__ import annotations
 
+import collections
+import itertools
+import json
+import multiprocessing
+import os
 import time
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..content.catalog import Catalog
 from ..submissions import provenance
 from ..submissions import store as submissions
-from . import gradebook
+from . import assignments, gradebook
 from .evaluation import Evaluation, ModuleKeys, evaluate, stamp_of, timestamp_flags
 
 
@@ -92,6 +98,152 @@ class StoreJudge:
         if stamp != stamp_of(sub.submitted_at):
             latest = max(sub.submitted_at, _from_stamp(stamp) or sub.submitted_at, key=gradebook.parse_utc)
         return evaluation, self.lateness.is_late(sub.employee_id, sub.module_id, latest)
+
+
+def worker_count(total: int, batch_size: int) -> int:
+    """Worker processes that judge files while this one inserts: none for a small run
+    (starting one costs more than it saves) or on one core."""
+    if total < 2 * batch_size:
+        return 0
+    return max(0, min(2, (os.cpu_count() or 1) - 1))
+
+
+class JudgedFiles:
+    """(path, attempt row or None, rejection or None) of every file, in order.
+
+    With workers, forked processes read, verify and score chunks of files while
+    the caller stores the previous batch (the judge and its keys are inherited
+    by the fork, never pickled); `seconds` then adds up the workers' time."""
+
+    def __init__(self, judge: StoreJudge, paths: list[Path], graded_at: str, workers: int):
+        self.judge, self.graded_at, self.workers = judge, graded_at, workers
+        self.seconds = judge.seconds
+        self._results = self._in_workers(paths) if workers else self._here(paths)
+
+    def __iter__(self) -> Iterator[tuple[Path, gradebook.AttemptRow | None, dict[str, str] | None]]:
+        return self._results
+
+    def _here(self, paths: list[Path]):
+        for path in paths:
+            yield (path, *_attempt_from_file(self.judge, path, self.graded_at))
+
+    def _in_workers(self, paths: list[Path]):
+        global _WORKER_JUDGE
+        _WORKER_JUDGE = (self.judge, self.graded_at)
+        chunks = iter([paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)])
+        self.seconds = dict.fromkeys(self.judge.seconds, 0.0)
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            # A few chunks in flight, not all: judged rows waiting for a slower
+            # insert would otherwise pile up in memory.
+            pending = collections.deque(
+                pool.apply_async(_judge_chunk, (chunk,)) for chunk in itertools.islice(chunks, 4 * self.workers)
+            )
+            while pending:
+                results, seconds = pending.popleft().get()
+                following = next(chunks, None)
+                if following is not None:
+                    pending.append(pool.apply_async(_judge_chunk, (following,)))
+                for phase, spent in seconds.items():
+                    self.seconds[phase] += spent
+                yield from results
+
+
+#: Files per task sent to a worker: large enough that the queue's cost per task is lost in it.
+_CHUNK = 250
+_WORKER_JUDGE: tuple[StoreJudge, str] | None = None
+
+
+def _judge_chunk(paths: list[Path]) -> tuple[list[tuple], dict[str, float]]:
+    judge, graded_at = _WORKER_JUDGE
+    before = dict(judge.seconds)
+    results = [(path, *_attempt_from_file(judge, path, graded_at)) for path in paths]
+    return results, {phase: judge.seconds[phase] - before[phase] for phase in before}
+
+
+def rejection(judge: StoreJudge, path: Path, reason: str, graded_at: str) -> tuple[None, dict[str, str]]:
+    # Clipped to the columns: a folder name is the attacker's choice.
+    return None, {
+        "path": relative_path(judge.course_dir, path)[:512],
+        "employee_id": path.parent.name[:64],
+        "module_id": path.parent.parent.name[:40],
+        "reason": reason,
+        "seen_at": graded_at,
+    }
+
+
+def _attempt_from_file(
+    judge: StoreJudge, path: Path, graded_at: str
+) -> tuple[gradebook.AttemptRow | None, dict[str, str] | None]:
+    stamp, _sid = name_parts(path)
+    sub, problem = judge.admit(path)
+    if sub is None:
+        return rejection(judge, path, problem, graded_at)
+    scoring = time.perf_counter()
+    evaluation, late = judge.evaluate(sub, stamp)
+    row = attempt_row(
+        sub.submission_id,
+        sub.employee_id,
+        sub.module_id,
+        sub.content_version,
+        sub.rule_versions,
+        sub.started_at,
+        sub.submitted_at,
+        graded_at,
+        evaluation,
+        late,
+        "portal",
+    )
+    judge.seconds["score"] += time.perf_counter() - scoring
+    return row, None
+
+
+def attempt_row(
+    sub_id: str,
+    employee_id: str,
+    module_id: str,
+    content_version: str,
+    rule_versions: Mapping[str, int],
+    started_at: str,
+    submitted_at: str,
+    graded_at: str,
+    evaluation: Evaluation,
+    late: bool,
+    source: str,
+) -> gradebook.AttemptRow:
+    result = evaluation.result
+    flags = "; ".join(evaluation.flags)
+    return gradebook.AttemptRow(
+        attempt={
+            "submission_id": sub_id,
+            "employee_id": employee_id,
+            "module_id": module_id,
+            "content_version": content_version,
+            "rule_versions": json.dumps(dict(rule_versions), sort_keys=True),
+            "started_at": started_at,
+            "submitted_at": submitted_at,
+            "graded_at": graded_at,
+            "score": float(result.score),
+            "max_score": float(result.max_score),
+            # A flagged attempt is kept as evidence, never as a pass.
+            "passed": bool(result.passed and not flags),
+            "red_line_misses": ",".join(result.red_line_misses),
+            "late": late,
+            "flags": flags,
+            "source": source,
+        },
+        answers=[
+            {
+                "submission_id": sub_id,
+                "question_id": q.question_id,
+                "rules": ",".join(q.rules),
+                "correct": q.correct,
+                "points": float(q.points),
+                "max_points": float(q.max_points),
+            }
+            for q in result.questions
+        ],
+        cell_scores={assignments.grade_id(q.question_id): float(q.points) for q in result.questions},
+    )
 
 
 class Lateness:

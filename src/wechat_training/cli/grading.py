@@ -64,10 +64,24 @@ def build(root: Path | None, course_dir: Path | None, notebooks_dir: Path | None
     metavar="SECONDS",
     help="If another grade run holds the gradebook's lock, wait this long for it before giving up.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0, max=16),
+    default=None,
+    metavar="N",
+    help="Processes that read, verify and score files while this one writes the gradebook "
+    "[default: one fewer than the cores, at most 2, none for a small run; 0: none].",
+)
 @course_dir_option
 @db_option
 def grade(
-    root: Path | None, module: str | None, since: str | None, wait: float, course_dir: Path | None, db: str | None
+    root: Path | None,
+    module: str | None,
+    since: str | None,
+    wait: float,
+    workers: int | None,
+    course_dir: Path | None,
+    db: str | None,
 ) -> None:
     """Grade every new submission in the store into the nbgrader gradebook (safe, idempotent).
 
@@ -106,6 +120,7 @@ def grade(
             since=since_time,
             progress=progress,
             wait=wait,
+            workers=workers,
         )
     except ContentError as exc:  # an invalid campaign.yaml
         for problem in exc.problems:
