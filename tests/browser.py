@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -73,3 +74,38 @@ def running_serve(
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextlib.contextmanager
+def running_server(
+    command: list[str], ready_url: str, log_path: Path, *, env: dict[str, str], cwd: Path, startup_seconds: float = 90
+) -> Iterator[subprocess.Popen]:
+    """`command` started in its own session, until `ready_url` answers below 500; then stopped
+    with its whole process group (SIGTERM, SIGKILL after 20 s). Its output goes to `log_path`."""
+    import httpx
+
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + startup_seconds
+            while True:
+                try:
+                    if httpx.get(ready_url, timeout=2).status_code < 500:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"{command[:3]} did not start:\n{log_path.read_text(errors='replace')[-3000:]}"
+                    )
+                time.sleep(0.5)
+            yield server
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()

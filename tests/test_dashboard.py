@@ -6,17 +6,13 @@ import base64
 import csv
 import io
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from browser import CHROMIUM, CHROMIUM_ARGS, free_port, running_server
 
 from wechat_training.records import analytics as A
 from wechat_training.records import rollup as R
@@ -112,45 +108,19 @@ def voila(course: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -
         "JUPYTER_DATA_DIR": str(home / "data"),
     }
     env.pop("WECHAT_TRAINING_DB", None)
-    log = (home / "voila.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voila",
-            str(REPO / "notebooks" / "hr_dashboard.ipynb"),
-            "--no-browser",
-            f"--port={port}",
-            "--Voila.ip=127.0.0.1",
-            "--ServerApp.allow_root=True",
-        ],
-        env=env,
-        cwd=home,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(REPO / "notebooks" / "hr_dashboard.ipynb"),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--ServerApp.allow_root=True",
+    ]
     base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "voila/static/", timeout=2).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Voila did not start:\n{(home / 'voila.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_server(command, base + "voila/static/", home / "voila.log", env=env, cwd=home, startup_seconds=60):
         yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

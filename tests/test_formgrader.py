@@ -13,18 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import test_grader
 import test_tamper
-from browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from browser import CHROMIUM, CHROMIUM_ARGS, free_port, running_server
 from test_grader import MODULE, write_submission
 
 from wechat_training.assessment import gradebook, grader
@@ -94,48 +92,24 @@ def formgrader(course: Path):
     port = free_port()
     env = {**os.environ, "WECHAT_TRAINING_ROOT": str(course / "content")}
     env.pop("WECHAT_TRAINING_DB", None)
-    log = open(course.parent / "formgrader.log", "wb")  # noqa: SIM115 - closed in finally
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "server",
-            "--no-browser",
-            "--allow-root",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            "--IdentityProvider.token=",
-            "--ServerApp.password=",
-            f"--ServerApp.root_dir={course}",
-        ],
-        cwd=course,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "server",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={course}",
+    ]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(base + "/formgrader/manage_assignments", timeout=2).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"formgrader did not start:\n{(course.parent / 'formgrader.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_server(
+        command, base + "/formgrader/manage_assignments", course.parent / "formgrader.log", env=env, cwd=course
+    ):
         yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

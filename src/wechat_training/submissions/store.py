@@ -57,16 +57,16 @@ import re
 import secrets
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import provenance
+from .layout import STORE_DIR, paths, store_path  # noqa: F401 - the store's public names
 
 FORMAT = "wechat-training-submission/1"
-STORE_DIR = "submissions"
 EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MODULE_ID_PATTERN = re.compile(r"^[a-z_]{1,40}$")
 MAX_SUBMISSION_BYTES = 1_000_000
@@ -164,10 +164,6 @@ def new_submission(
         attempt=attempt,
         choice_order={qid: list(order) for qid, order in (choice_order or {}).items()},
     )
-
-
-def store_path(course_dir: Path) -> Path:
-    return Path(course_dir) / STORE_DIR
 
 
 def seal(submission: Submission, signer: provenance.Signer) -> Submission:
@@ -362,7 +358,7 @@ def _depth(value: Any, level: int = 1) -> int:
     if level > MAX_DEPTH or not isinstance(value, (dict, list)):
         return level
     deepest = level
-    # Scalars are counted here rather than by a call each: a file holds thousands of them.
+    # Scalars are counted here rather than by a call each: a file holds hundreds of them.
     for child in value.values() if isinstance(value, dict) else value:
         if isinstance(child, (dict, list)):
             deepest = max(deepest, _depth(child, level + 1))
@@ -378,47 +374,6 @@ def _short(value: Any, limit: int) -> bool:
 def _require(path: Path, data: dict[str, Any], key: str, kind: type) -> None:
     if not isinstance(data.get(key), kind):
         raise SubmissionError(f"{path}: '{key}' must be a {kind.__name__}")
-
-
-def paths(course_dir: Path, module_id: str | None = None, employee_id: str | None = None) -> Iterator[Path]:
-    """Every submission file in the store, in a stable order (module, employee, name).
-
-    Folders are entered only when they are real directories (a symlinked folder
-    is never followed out of the store: it is yielded so the grader names and
-    rejects it), and every *.json entry is yielded whatever its type, for the
-    same reason. Dot files (a write in progress) are left alone."""
-    root = store_path(course_dir)
-    if not _real_dir(root):
-        return
-    for module_dir in _entries(root, module_id):
-        if not _real_dir(module_dir):
-            if module_dir.is_symlink():
-                yield module_dir
-            continue
-        for employee_dir in _entries(module_dir, employee_id):
-            if not _real_dir(employee_dir):
-                if employee_dir.is_symlink():
-                    yield employee_dir
-                continue
-            yield from _entries(employee_dir, None, suffix=".json")
-
-
-def _real_dir(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
-def _entries(directory: Path, only: str | None, suffix: str = "") -> list[Path]:
-    if only is not None:
-        candidate = directory / only
-        return [candidate] if os.path.lexists(candidate) else []
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    return [directory / n for n in sorted(names) if not n.startswith(".") and n.endswith(suffix)]
 
 
 def attempts(course_dir: Path, employee_id: str, module_id: str | None = None) -> list[Submission]:

@@ -33,7 +33,11 @@ def upsert_employees(db_url: str, rows: Sequence[Mapping[str, Any]]) -> tuple[in
             for chunk in chunks(ids, 500)
             for row in conn.execute(sa.select(student.c.id).where(student.c.id.in_(chunk)))
         }
-        new = [{**_values(r), "updated_at": now} for r in rows if r["employee_id"] not in existing]
+        new = [
+            {**_values(r), "updated_at": now}
+            for r in rows
+            if r["employee_id"] not in existing
+        ]
         changed = [
             {**_values(r), "updated_at": now, "key": r["employee_id"]}
             for r in rows

@@ -40,7 +40,9 @@ class Frames:
         return read_answers(self.db_url, employee_id=self.employee_id)
 
 
-def read_frames(db_url: str, *, employee_id: str | None = None, attempt_columns: list[str] = ATTEMPT_COLUMNS) -> Frames:
+def read_frames(
+    db_url: str, *, employee_id: str | None = None, attempt_columns: list[str] = ATTEMPT_COLUMNS
+) -> Frames:
     """Read the roster and every attempt into pandas frames (answers on first use).
 
     `attempt_columns` picks the attempt columns read (`RECORD_ATTEMPT_COLUMNS`:
