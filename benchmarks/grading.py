@@ -150,13 +150,24 @@ def one_batched_insert_seconds(db_url: str) -> float:
 
 
 def print_breakdown(report: grader.GradeReport, seconds: float, ceiling_seconds: float, read_parse: float) -> None:
+    judging = ("read", "verify", "score")
     print(f"where ours spent its {seconds:.2f} s:")
+    if report.workers:
+        print(f"  in {report.workers} worker process(es), beside the main process's insert (their seconds overlap it):")
+        for phase in judging:
+            print(f"    {phase:<7} {report.phases.get(phase, 0.0):6.2f} s")
+        print("  in the main process:")
+        shown = ("find", "insert")
+    else:
+        shown = ("find", *judging, "insert")
     accounted = 0.0
-    for phase in ("find", "read", "verify", "score", "insert"):
+    for phase in shown:
         spent = report.phases.get(phase, 0.0)
         accounted += spent
-        print(f"  {phase:<7} {spent:6.2f} s  {100 * spent / seconds:4.0f} %")
-    print(f"  {'other':<7} {seconds - accounted:6.2f} s  {100 * (seconds - accounted) / seconds:4.0f} %")
+        print(f"    {phase:<7} {spent:6.2f} s  {100 * spent / seconds:4.0f} %")
+    other = seconds - accounted
+    what = "unpickling, waiting for workers, batching" if report.workers else "batching, progress"
+    print(f"    {'other':<7} {other:6.2f} s  {100 * other / seconds:4.0f} %  ({what})")
     rate = report.graded / ceiling_seconds
     print(
         f"ceiling (read + parse {read_parse:.2f} s, one batched insert {ceiling_seconds - read_parse:.2f} s): "
@@ -248,7 +259,7 @@ def main() -> None:
         print(f"ratio ours/stock: {our_rate / stock_rate:.0f}x")
         print(
             f"database rows written per submission: {rows / max(report.graded, 1):.1f} "
-            "(an attempt, its answers, and nbgrader's submission with a grade per question cell)"
+            "(an attempt, its answers, nbgrader's submission and a grade row per question asked)"
         )
         print(f"scores agree on the sample: {agree}/{len(sample)}")
         print_breakdown(report, our_seconds, ceiling_seconds, read_parse)

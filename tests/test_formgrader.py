@@ -174,8 +174,10 @@ def test_a_graded_notebook_opens_with_a_comment_box_per_answer_and_saves_one(pag
     assert len(cells) == len(gradebook.assignment_cells(gradebook.default_url(course), MODULE).solution_cells)
     response = page.goto(f"{formgrader}/formgrader/submissions/{submitted_notebook_id(db, student)}/")
     assert response.status == 200
+    # formgrader binds its boxes once its grades and comments are fetched from its API.
+    page.wait_for_function("() => window.formgrader?.comments?.loaded && window.formgrader?.grades?.loaded")
+    assert page.evaluate("formgrader.comments.length") == len(cells)
     boxes = page.locator("textarea.comment")
-    boxes.first.wait_for()
     assert boxes.count() == len(cells)
     text = f"请复核 review {student}"
     boxes.first.fill(text)

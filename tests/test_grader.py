@@ -125,6 +125,25 @@ def test_every_submission_becomes_an_attempt_and_nbgrader_reads_the_best(course)
         assert gb.find_submission(MODULE, "E1002").score == 0.0
 
 
+def test_a_better_attempt_in_a_later_run_becomes_the_best_on_the_asked_rows_only(course):
+    """nbgrader's rows follow the best attempt across runs; a portal attempt's submission
+    holds a grade row per question it asked, none for the others (they count 0)."""
+    from nbgrader.api import Gradebook
+
+    catalog = valid_catalog()
+    write_submission(course, catalog, "E1101", right=1, submitted_at="2026-03-01T08:10:00.000Z")
+    grader.grade(course, catalog)
+    write_submission(course, catalog, "E1101", right=4, submitted_at="2026-03-02T08:10:00.000Z")
+    assert grader.grade(course, catalog).graded == 1
+    asked = {q.replace("-", "_") for q in catalog.questions_for(MODULE, "E1101")}
+    with Gradebook(gradebook.default_url(course), gradebook.COURSE_ID) as gb:
+        best = gb.find_submission(MODULE, "E1101")
+        assert best.score == 4.0 and best.timestamp == datetime(2026, 3, 2, 8, 10)
+        grades = {g.name: g.score for g in best.notebooks[0].grades}
+    assert set(grades) == asked
+    assert len(gradebook.assignment_cells(gradebook.default_url(course), MODULE).grade_cells) > len(asked)
+
+
 def test_running_twice_changes_nothing(course):
     catalog = valid_catalog()
     for n in range(5):

@@ -27,7 +27,6 @@ from .attempts import (
     AssignmentCells,
     AttemptRow,
     assignment_cells,
-    best_key,
     known_attempt_keys,
     known_rejected,
     known_submission_ids,
@@ -64,6 +63,7 @@ from .database import (
 from .employees import employee_by_login, employees, upsert_employees
 from .frames import Frames, attempted_modules, read_answers, read_frames
 from .lock import GradeLockBusy, grade_lock
+from .nbgrader_mirror import best_key
 from .published import PublishedVersion, published_versions, record_published
 
 __all__ = [

@@ -1,9 +1,9 @@
-"""Graded attempts: wt_attempt / wt_answer rows, rejected store files, and
-nbgrader's submission rows kept at each employee's BEST attempt per module."""
+"""Graded attempts: wt_attempt / wt_answer rows and rejected store files, stored with
+nbgrader's submission rows of each employee's BEST attempt (`nbgrader_mirror`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,12 @@ from .database import (
     answer_table,
     attempt_table,
     chunks,
-    employee_table,
     engine_for,
     insert_many,
-    insert_tuples,
     nbgrader_tables,
-    new_ids,
-    parse_utc,
     rejected_table,
 )
+from .nbgrader_mirror import ensure_notebook_rows, ensure_students, refresh_best
 
 
 @dataclass(frozen=True)
@@ -153,17 +150,6 @@ def rejected(db_url: str) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(sa.select(rejected_table).order_by(rejected_table.c.path))]
 
 
-def best_key(attempt: Mapping[str, Any]) -> tuple:
-    """Order of preference for the official (nbgrader) record: clean before
-    flagged, passed before failed, higher share, then the EARLIER attempt."""
-    share = attempt["score"] / attempt["max_score"] if attempt["max_score"] else 0.0
-    return (not attempt["flags"], bool(attempt["passed"]), share, _negated_time(attempt["submitted_at"]))
-
-
-def _negated_time(stamp: str) -> float:
-    return -parse_utc(stamp).timestamp()
-
-
 def store_attempts(db_url: str, rows: Sequence[AttemptRow], cells: Mapping[str, AssignmentCells]) -> int:
     """Store a batch of graded attempts and refresh nbgrader's best-attempt rows,
     all in ONE transaction. Attempts already stored are skipped (idempotent).
@@ -192,196 +178,7 @@ def store_attempts(db_url: str, rows: Sequence[AttemptRow], cells: Mapping[str, 
         answers = [a for r in fresh.values() for a in r.answers]
         if answers:
             insert_many(conn, answer_table, answers)
-        _ensure_students(conn, nb, {r.attempt["employee_id"] for r in fresh.values()})
-        _refresh_best(conn, nb, list(fresh.values()), cells)
-        _ensure_comments(conn, nb, [r for r in fresh.values() if r.attempt["source"] == NOTEBOOK_SOURCE], cells)
+        ensure_students(conn, nb, {r.attempt["employee_id"] for r in fresh.values()})
+        refresh_best(conn, nb, list(fresh.values()), cells)
+        ensure_notebook_rows(conn, nb, [r for r in fresh.values() if r.attempt["source"] == NOTEBOOK_SOURCE], cells)
     return len(fresh)
-
-
-def _ensure_students(conn: sa.Connection, nb: Mapping[str, sa.Table], employee_ids: set[str]) -> None:
-    student = nb["student"]
-    ids = sorted(employee_ids)
-    present = {
-        sid
-        for chunk in chunks(ids, 500)
-        for sid in conn.execute(sa.select(student.c.id).where(student.c.id.in_(chunk))).scalars()
-    }
-    missing = [i for i in ids if i not in present]
-    if not missing:
-        return
-    names = {
-        row.employee_id: row
-        for chunk in chunks(missing, 500)
-        for row in conn.execute(
-            sa.select(employee_table.c.employee_id, employee_table.c.name, employee_table.c.email).where(
-                employee_table.c.employee_id.in_(chunk)
-            )
-        )
-    }
-    conn.execute(
-        student.insert(),
-        [
-            {
-                "id": i,
-                "first_name": "",
-                # An employee missing from the roster is still graded; the
-                # roster import fills the name in later.
-                "last_name": names[i].name if i in names else "",
-                "email": (names[i].email or None) if i in names else None,
-            }
-            for i in missing
-        ],
-    )
-
-
-def _refresh_best(
-    conn: sa.Connection, nb: Mapping[str, sa.Table], fresh: list[AttemptRow], cells: Mapping[str, AssignmentCells]
-) -> None:
-    """Make nbgrader's submission for every touched (employee, module) hold the best attempt."""
-    new_id = new_ids()
-    touched: dict[str, set[str]] = {}
-    for r in fresh:
-        touched.setdefault(r.attempt["module_id"], set()).add(r.attempt["employee_id"])
-    new_by_id = {r.attempt["submission_id"]: r for r in fresh}
-    sa_t, sn_t, grade_t, comment_t = nb["submitted_assignment"], nb["submitted_notebook"], nb["grade"], nb["comment"]
-    for module_id, employee_ids in touched.items():
-        info = cells[module_id]
-        ids = sorted(employee_ids)
-        # Best per employee among ALL their attempts at this module, old and new.
-        candidates: dict[str, dict[str, Any]] = {}
-        for chunk in chunks(ids, 500):
-            for row in conn.execute(
-                sa.select(
-                    attempt_table.c.submission_id,
-                    attempt_table.c.employee_id,
-                    attempt_table.c.score,
-                    attempt_table.c.max_score,
-                    attempt_table.c.passed,
-                    attempt_table.c.flags,
-                    attempt_table.c.submitted_at,
-                ).where(attempt_table.c.module_id == module_id, attempt_table.c.employee_id.in_(chunk))
-            ):
-                current = candidates.get(row.employee_id)
-                attempt = dict(row._mapping)
-                if current is None or best_key(attempt) > best_key(current):
-                    candidates[row.employee_id] = attempt
-        # An older best that no new attempt beat: its nbgrader rows are already
-        # right, nothing to write for that employee.
-        best_scores = {
-            employee_id: new_by_id[attempt["submission_id"]].cell_scores
-            for employee_id, attempt in candidates.items()
-            if attempt["submission_id"] in new_by_id
-        }
-        changed = {e: candidates[e] for e in best_scores}
-        if not changed:
-            continue
-        existing = {
-            row.student_id: row
-            for chunk in chunks(sorted(changed), 500)
-            for row in conn.execute(
-                sa.select(sa_t.c.id, sa_t.c.student_id, sn_t.c.id.label("nb_id"))
-                .join(sn_t, sn_t.c.assignment_id == sa_t.c.id)
-                .where(sa_t.c.assignment_id == info.assignment_id, sa_t.c.student_id.in_(chunk))
-            )
-        }
-        new_sa, new_sn, new_scores, new_commented, upd_sa, upd_sn, upd_grades = [], [], [], [], [], [], []
-        for employee_id, attempt in changed.items():
-            stamp = parse_utc(attempt["submitted_at"]).replace(tzinfo=None)
-            scores = best_scores[employee_id]
-            flagged = bool(attempt["flags"])
-            if employee_id in existing:
-                row = existing[employee_id]
-                upd_sa.append({"key": row.id, "timestamp": stamp})
-                upd_sn.append({"key": row.nb_id, "flagged": flagged})
-                for grade_id, (cell_id, _max) in info.grade_cells.items():
-                    upd_grades.append({"nb": row.nb_id, "cell": cell_id, "auto_score": scores.get(grade_id, 0.0)})
-                continue
-            sa_id, sn_id = next(new_id), next(new_id)
-            new_sa.append((sa_id, info.assignment_id, employee_id, stamp))
-            new_sn.append((sn_id, sa_id, info.notebook_id, flagged, None))
-            new_scores.append((sn_id, scores))
-            if new_by_id[attempt["submission_id"]].attempt["source"] == NOTEBOOK_SOURCE:
-                new_commented.append(sn_id)
-        if new_sa:
-            insert_tuples(conn, sa_t, ("id", "assignment_id", "student_id", "timestamp"), new_sa)
-            insert_tuples(
-                conn, sn_t, ("id", "assignment_id", "notebook_id", "flagged", "late_submission_penalty"), new_sn
-            )
-            insert_tuples(conn, grade_t, GRADE_COLUMNS, _new_grades(info, new_scores, new_id))
-            insert_tuples(conn, comment_t, COMMENT_COLUMNS, _blank_comments(info, new_commented, new_id))
-        if upd_sa:
-            conn.execute(
-                sa_t.update().where(sa_t.c.id == sa.bindparam("key")).values(timestamp=sa.bindparam("timestamp")),
-                upd_sa,
-            )
-            conn.execute(
-                sn_t.update().where(sn_t.c.id == sa.bindparam("key")).values(flagged=sa.bindparam("flagged")), upd_sn
-            )
-            conn.execute(
-                grade_t.update()
-                .where(grade_t.c.notebook_id == sa.bindparam("nb"), grade_t.c.cell_id == sa.bindparam("cell"))
-                .values(auto_score=sa.bindparam("auto_score"), needs_manual_grade=False),
-                upd_grades,
-            )
-
-
-#: Column order of the grade and comment rows `_new_grades` and `_blank_comments` build.
-GRADE_COLUMNS = ("id", "cell_id", "notebook_id", "auto_score", "manual_score", "extra_credit", "needs_manual_grade")
-COMMENT_COLUMNS = ("id", "cell_id", "notebook_id", "auto_comment", "manual_comment")
-
-
-def _new_grades(
-    info: AssignmentCells, scores: list[tuple[str, dict[str, float]]], new_id: Iterator[str]
-) -> list[tuple]:
-    """Grade rows of new submitted notebooks (ids ascending as `new_id` gave them), in
-    the order of the unique (cell_id, notebook_id) index and given ascending ids in
-    that order: SQLite's B-trees take sorted inserts ~10% faster."""
-    cells = sorted((cell_id, grade_id) for grade_id, (cell_id, _max) in info.grade_cells.items())
-    return [
-        (next(new_id), cell_id, notebook_id, by_grade.get(grade_id, 0.0), None, None, False)
-        for cell_id, grade_id in cells
-        for notebook_id, by_grade in scores
-    ]
-
-
-def _blank_comments(info: AssignmentCells, notebook_ids: list[str], new_id: Iterator[str]) -> list[tuple]:
-    """Empty comment rows for every solution cell of the submitted notebooks `notebook_ids`
-    (in ascending order), in index order as `_new_grades`."""
-    return [
-        (next(new_id), cell_id, notebook_id, None, None)
-        for cell_id in sorted(info.solution_cells.values())
-        for notebook_id in notebook_ids
-    ]
-
-
-def _ensure_comments(
-    conn: sa.Connection,
-    nb: Mapping[str, sa.Table],
-    notebook_rows: list[AttemptRow],
-    cells: Mapping[str, AssignmentCells],
-) -> None:
-    """A comment row for every solution cell of the nbgrader submission of each
-    notebook attempt, where one is missing (comments already there are kept).
-
-    formgrader's page of an autograded notebook looks every one up
-    (`GetGrades` -> `find_comment`, which raises `MissingEntry` without it).
-    A portal attempt has no notebook for formgrader to open (its page says the
-    file is not found, as for any submission without one), so the bulk grader
-    writes its submission without comment rows: 38 fewer rows per attempt.
-    """
-    sa_t, sn_t, comment_t = nb["submitted_assignment"], nb["submitted_notebook"], nb["comment"]
-    new_id = new_ids()
-    for row in notebook_rows:
-        info = cells[row.attempt["module_id"]]
-        submitted_notebook_id = conn.execute(
-            sa.select(sn_t.c.id)
-            .join(sa_t, sn_t.c.assignment_id == sa_t.c.id)
-            .where(sa_t.c.assignment_id == info.assignment_id, sa_t.c.student_id == row.attempt["employee_id"])
-        ).scalar_one()
-        present = set(
-            conn.execute(
-                sa.select(comment_t.c.cell_id).where(comment_t.c.notebook_id == submitted_notebook_id)
-            ).scalars()
-        )
-        missing = [c for c in _blank_comments(info, [submitted_notebook_id], new_id) if c[1] not in present]
-        insert_tuples(conn, comment_t, COMMENT_COLUMNS, missing)
