@@ -61,8 +61,9 @@ def fictional_submissions(course: Path, catalog: Catalog, count: int, seed: int 
             rule_versions=catalog.rule_versions(module_id),
             question_ids=qids,
             answers=answers,
-            started_at="2026-03-01T08:00:00.000Z",
-            submitted_at=f"2026-03-01T08:{10 + n // 60000:02d}:{(n // 1000) % 60:02d}.{n % 1000:03d}Z",
+            # Inside the shipped campaign's window (opens 2026-11-02): an attempt before it is flagged.
+            started_at="2026-11-10T08:00:00.000Z",
+            submitted_at=f"2026-11-10T08:{10 + n // 60000:02d}:{(n // 1000) % 60:02d}.{n % 1000:03d}Z",
             identity_source="local",
         )
         submissions.write(course, sub)

@@ -84,7 +84,10 @@ def start(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Ser
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [a.replace("{port}", str(port)) for a in argv],
-        stdout=open(log, "wb"),  # noqa: SIM115 - the server writes it until stopped stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=workdir,
+        stdout=open(log, "wb"),  # noqa: SIM115 - the server writes it until stopped
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        cwd=workdir,
         start_new_session=True,
     )
     server = Server(name, proc, port, log, workdir)

@@ -89,3 +89,30 @@ def test_authored_text_is_escaped_in_chat_bubbles(catalog):
     html = markup.chat(question, "en")
     assert html.count('class="wt-msg') == 2 and "wt-me" in html and "09:01" in html
     assert "<script" not in markup.error_box("<script>alert(1)</script>", "en")
+
+
+def test_every_widget_of_a_module_page_shares_one_layout_and_one_style_of_each_kind(catalog, tmp_path):
+    """ipywidgets makes a Layout (and a Style) model per widget unless handed one; every model is
+    a comm, a state the kernel sends and a model the browser builds (issue 11 §3)."""
+    from collections import Counter
+
+    from ipywidgets.widgets.widget import _instances
+
+    from wechat_training.learning.widgets.module_view import ModulePage
+
+    before = set(_instances)
+    page = ModulePage(catalog, MODULE, Identity("E100001", "local"), tmp_path, "zh", css="")
+    for section in ("scenarios", "practice", "quiz"):
+        page.nav.value = section
+    kinds = Counter(type(_instances[key]).__name__ for key in set(_instances) - before)
+    assert kinds["Layout"] <= 2, kinds  # plain, and as wide as the content (buttons, check boxes)
+    assert all(kinds[kind] == 1 for kind in kinds if kind.endswith("Style")), kinds
+    assert {"HTMLStyle", "ToggleButtonsStyle", "ButtonStyle"} <= set(kinds), kinds
+
+
+def test_a_page_whose_template_links_the_stylesheet_leaves_it_out_of_its_widgets(monkeypatch):
+    from wechat_training.learning.widgets import page
+
+    assert "wt-page" in page.stylesheet()  # a notebook or the trainer preview: the page has no template
+    monkeypatch.setenv(page.ASSETS_IN_PAGE_VARIABLE, "1")
+    assert page.stylesheet() == ""

@@ -78,7 +78,7 @@ def test_the_venv_runs_the_wheel_not_this_checkout(installed):
             installed["python"],
             "-c",
             "from importlib import resources; "
-            "print(len(resources.files('wechat_training.learning.widgets').joinpath('style.css').read_text()))",
+            "print(len(resources.files('wechat_training.learning').joinpath('page_template/voila/templates/wechat/static/style.css').read_text()))",
         ],
         capture_output=True,
         text=True,

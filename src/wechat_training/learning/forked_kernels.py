@@ -46,6 +46,11 @@ PRELOAD = (
     "ipykernel.zmqshell",
     "ipykernel.comm",
     "IPython.core.completer",
+    # IPKernelApp.init_kernel imports the debugger, hence debugpy (~0.07 s of CPU per kernel).
+    "ipykernel.debugger",
+    # identity.wait_for_visit speaks Voila's query protocol with it.
+    "websockets.sync.client",
+    "encodings.idna",
     "ipywidgets",
     "wechat_training.learning.widgets.page",
     "wechat_training.learning.widgets.module_view",
@@ -61,6 +66,7 @@ def preload() -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    make_shell()
     root = os.environ.get("WECHAT_TRAINING_ROOT")
     if root:
         from .widgets.page import cached_catalog
@@ -69,6 +75,24 @@ def preload() -> None:
             cached_catalog(Path(root))
         except Exception:  # noqa: BLE001, S110 - each page reports a broken catalogue to its learner
             pass
+
+
+def make_shell() -> None:
+    """Make here, once, the IPython shell every learner kernel would make for itself.
+
+    IPythonKernel asks for the shell with `ZMQInteractiveShell.instance()`, which
+    returns one that exists: a forked kernel takes this one (its magics, prompts,
+    formatters and compiled regular expressions) instead of building its own,
+    and only binds it to its kernel (`_run_kernel`). Its settings are the
+    kernel's: no input history. Making it starts no thread, so forking stays safe.
+    """
+    from ipykernel.compiler import XCachingCompiler
+    from ipykernel.zmqshell import ZMQInteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    ZMQInteractiveShell.instance(config=config, compiler_class=XCachingCompiler)
 
 
 def _run_kernel(request: dict[str, Any]) -> None:
@@ -103,6 +127,7 @@ def _run_kernel(request: dict[str, Any]) -> None:
 
         app = IPKernelApp.instance()
         app.initialize(argv)
+        app.kernel.shell.kernel = app.kernel  # the shell was made in the template, kernel-less
         # ipywidgets registers its comm targets when imported inside a kernel;
         # the template imported it outside one, so register them now that the
         # kernel exists (without this the page's widgets never come alive).

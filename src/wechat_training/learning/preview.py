@@ -24,7 +24,7 @@ from ..content.problems import ContentError
 from ..content.schema import AREA_PREFIX, Rule
 from .quiz_session import Practice
 from .widgets import markup
-from .widgets.controls import close_tree, html, language_switch
+from .widgets.controls import close_tree, html, language_switch, vbox
 from .widgets.module_view import PracticeSection
 from .widgets.page import content_stamp, stylesheet
 
@@ -65,15 +65,11 @@ def _area(prefix: str) -> str:
 
 class PreviewPage:
     def __init__(self, root: Path, item_id: str, lang: str = "zh", poll: float = POLL_SECONDS):
-        import ipywidgets as w
-
         self.root, self.item_id, self.lang, self.poll = root, item_id, lang, poll
         self.css = stylesheet()
         self.switch = language_switch(lang, self.set_language)
-        self.body = w.VBox()
-        self.body.add_class("wt-body")
-        self.widget = w.VBox([w.HTML(self.css), self.switch, self.body])
-        self.widget.add_class("wt-page")
+        self.body = vbox(css="wt-body")
+        self.widget = vbox([html(self.css), self.switch, self.body], "wt-page")
         self.widget.add_class("wt-preview")
         self.section = None
         self.loads = 0

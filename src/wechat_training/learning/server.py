@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from ..submissions import provenance
 from . import notebooks as learner_notebooks
 from .identity import HEADER_NAME_VARIABLE, HUB_VARIABLE, LOCAL_VARIABLE, ROSTER_NAME_VARIABLE
+from .widgets.page import ASSETS_IN_PAGE_VARIABLE
 
 if TYPE_CHECKING:
     from .hub_portal import HubService, ProfileLookup
@@ -136,6 +137,8 @@ def learner_environment(options: ServeOptions) -> dict[str, str]:
     env = {
         "WECHAT_TRAINING_ROOT": str(options.root),
         "WECHAT_TRAINING_COURSE_DIR": str(options.course_dir),
+        # The page template links the stylesheet and the choice script (widgets.page).
+        ASSETS_IN_PAGE_VARIABLE: "1",
         **options.extra_env,
     }
     if options.hub is not None:

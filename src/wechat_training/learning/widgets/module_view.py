@@ -13,7 +13,7 @@ from ...content.schema import Question
 from ..identity import Identity
 from ..quiz_session import GradedQuiz, Practice
 from . import markup
-from .controls import button, choice_input, close_tree, html, language_switch, shown_choices
+from .controls import button, choice_input, close_tree, hbox, html, language_switch, shown_choices, toggle_buttons, vbox
 from .labels import text
 from .quiz_view import QuizSection
 
@@ -60,7 +60,7 @@ class PracticeSection:
         buttons = [button(text("check", lang), self.check, "wt-check", primary=True)]
         if len(practice.question_ids) > 1:
             buttons.append(button(text("next", lang), self.next, "wt-next"))
-        widgets.append(w.HBox(buttons))
+        widgets.append(hbox(buttons))
         if self.missing_pick:
             widgets.append(html(f'<p class="wt-warning" role="status">{escape(text("pick_first", lang))}</p>'))
         elif practice.last is not None and practice.last.question_id == question.id:
@@ -111,14 +111,10 @@ class ModulePage:
         }
         self.header = html("")
         self.switch = language_switch(lang, self.set_language)
-        self.nav = w.ToggleButtons(value=None, options=[])
-        self.nav.add_class("wt-nav")
-        self.nav.style.button_width = "auto"
+        self.nav = toggle_buttons([], None, "", "wt-nav")
         self.nav.observe(self._navigate, names="value")
-        self.body = w.VBox()
-        self.body.add_class("wt-body")
-        self.widget = w.VBox([html(css), self.switch, self.header, self.nav, self.body])
-        self.widget.add_class("wt-page")
+        self.body = vbox(css="wt-body")
+        self.widget = vbox([*([html(css)] if css else []), self.switch, self.header, self.nav, self.body], "wt-page")
         self.draw()
 
     def set_language(self, lang: str) -> None:

@@ -16,13 +16,30 @@ from ..identity import IdentityError, resolve, wait_for_visit
 from .labels import DEFAULT_LANGUAGE
 
 
+#: Set by `wechat-training serve`, whose page template links the stylesheet and the choice
+#: script itself: a kernel then leaves both out of its widgets (5 KB less state per page).
+ASSETS_IN_PAGE_VARIABLE = "WECHAT_TRAINING_ASSETS_IN_PAGE"
+
+
+def _page_asset(name: str) -> str:
+    # One copy, where the page template serves it from (page_template/.../wechat/static).
+    static = resources.files("wechat_training.learning").joinpath("page_template/voila/templates/wechat/static")
+    return static.joinpath(name).read_text(encoding="utf-8")
+
+
+def assets_in_page() -> bool:
+    return os.environ.get(ASSETS_IN_PAGE_VARIABLE) == "1"
+
+
 def choice_state_script() -> str:
-    return resources.files(__package__).joinpath("choices.js").read_text(encoding="utf-8")
+    return _page_asset("choices.js")
 
 
 def stylesheet() -> str:
-    css = resources.files(__package__).joinpath("style.css").read_text(encoding="utf-8")
-    return f"<style>{css}</style>"
+    """The learner pages' stylesheet as markup for a widget; empty when the page links it."""
+    if assets_in_page():
+        return ""
+    return f"<style>{_page_asset('style.css')}</style>"
 
 
 def language_of_visit() -> str:
@@ -85,5 +102,6 @@ def open_page(module_id: str | None):
         display(page)
         return page
     display(page.widget)
-    display(Javascript(choice_state_script()))
+    if not assets_in_page():
+        display(Javascript(choice_state_script()))
     return page

@@ -14,7 +14,7 @@ from ...content.catalog import Catalog
 from ..identity import Identity
 from ..status import statuses
 from . import markup
-from .controls import html, language_switch
+from .controls import html, language_switch, vbox
 from .labels import text
 
 #: Set by `wechat-training serve` when it serves certificates: the download path, '{module}' filled in.
@@ -39,8 +39,7 @@ class PortalPage:
         self.rows = statuses(catalog, course_dir, identity.employee_id, self.today)
         self.switch = language_switch(lang, self.set_language)
         self.content = html("")
-        self.widget = w.VBox([html(css), self.switch, self.content])
-        self.widget.add_class("wt-page")
+        self.widget = vbox([*([html(css)] if css else []), self.switch, self.content], "wt-page")
         self.draw()
 
     def set_language(self, lang: str) -> None:

@@ -14,7 +14,7 @@ import ipywidgets as w
 from ...content.schema import Module
 from ..quiz_session import GradedQuiz
 from . import markup
-from .controls import button, choice_input, html, shown_choices
+from .controls import button, choice_input, hbox, html, shown_choices, toggle_buttons, vbox
 from .labels import text
 
 ONE_BY_ONE = "one_by_one"
@@ -82,13 +82,12 @@ class QuizSection:
         intro = html(
             f'<p class="wt-quiz-intro">{escape(text("quiz_intro", lang, total=total, mark=round(module.pass_mark * 100)))}</p>'
         )
-        layout = w.ToggleButtons(
-            options=[(text("one_by_one", lang), ONE_BY_ONE), (text("all_on_page", lang), ALL_ON_PAGE)],
-            value=self.layout,
-            description=text("layout", lang),
+        layout = toggle_buttons(
+            [(text("one_by_one", lang), ONE_BY_ONE), (text("all_on_page", lang), ALL_ON_PAGE)],
+            self.layout,
+            text("layout", lang),
+            "wt-layout",
         )
-        layout.style.button_width = "auto"
-        layout.add_class("wt-layout")
         layout.observe(lambda change: self.set_layout(change["new"]), names="value")
         return [intro, layout, button(text("start_quiz", lang), self.begin, "wt-start", primary=True)]
 
@@ -104,9 +103,7 @@ class QuizSection:
             lambda answer, qid=question.id: self.record(qid, answer),
             quiz.order_of(question.id),
         )
-        block = w.VBox([html(markup.prompt(question, lang, heading)), control])
-        block.add_class("wt-question")
-        return [block]
+        return [vbox([html(markup.prompt(question, lang, heading)), control], "wt-question")]
 
     def _questions(self, lang: str) -> list[w.Widget]:
         quiz = self.quiz
@@ -121,7 +118,7 @@ class QuizSection:
         if quiz.index + 1 < len(quiz.question_ids):
             nav.append(button(text("next", lang), self._do(quiz.next), "wt-next", primary=True))
         nav.append(review)
-        return self._question_block(quiz.index, lang) + [w.HBox(nav)]
+        return self._question_block(quiz.index, lang) + [hbox(nav)]
 
     def _review(self, lang: str) -> list[w.Widget]:
         quiz = self.quiz
@@ -143,9 +140,7 @@ class QuizSection:
             edit = button(
                 text("edit", lang, n=item.number), self._do(lambda i=item.number - 1: self._edit(i)), "wt-edit"
             )
-            row = w.HBox([line, edit])
-            row.add_class("wt-review-row")
-            rows.append(row)
+            rows.append(hbox([line, edit], "wt-review-row"))
         missing = quiz.unanswered()
         if missing:
             rows.append(
@@ -162,18 +157,18 @@ class QuizSection:
         self.quiz.go(index)
 
     def _confirm(self, lang: str) -> list[w.Widget]:
-        box = w.VBox(
+        box = vbox(
             [
                 html(f'<p class="wt-confirm-text" role="alertdialog">{escape(text("confirm_text", lang))}</p>'),
-                w.HBox(
+                hbox(
                     [
                         button(text("confirm", lang), self._do(self.submit), "wt-confirm", primary=True),
                         button(text("cancel", lang), self._do(self.cancel), "wt-cancel"),
                     ]
                 ),
-            ]
+            ],
+            "wt-confirm-box",
         )
-        box.add_class("wt-confirm-box")
         return [box]
 
     def _result(self, lang: str) -> list[w.Widget]:

@@ -1,6 +1,7 @@
 // ipywidgets' ToggleButtons mark the chosen button only with the class `mod-active`
 // (a darker grey): mirror it as aria-pressed, so a screen reader says which answer,
-// section and language are chosen (issue 14). Installed once per page.
+// section and language are chosen (issue 14). Installed once per page: from the page's
+// head under `serve` (before <body> exists), or as a widget output in a notebook.
 (() => {
   if (window.wtChoiceState) return;
   window.wtChoiceState = true;
@@ -11,11 +12,15 @@
       if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
     }
   };
-  new MutationObserver(sync).observe(document.body, {
-    subtree: true,
-    childList: true,
-    attributes: true,
-    attributeFilter: ["class"],
-  });
-  sync();
+  const watch = () => {
+    new MutationObserver(sync).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["class"],
+    });
+    sync();
+  };
+  if (document.body) watch();
+  else document.addEventListener("DOMContentLoaded", watch);
 })();
