@@ -213,7 +213,7 @@ def verdict(value: float, target: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", default="account_security", help="a module id, or 'portal'")
-    parser.add_argument("--visits", type=int, default=9, help="visits per server (medians are printed)")
+    parser.add_argument("--visits", type=int, default=15, help="visits per server (medians are printed)")
     parser.add_argument("--root", default=str(REPO), help="content root (default: the shipped content)")
     parser.add_argument("--only", choices=["stock", "ours"], default=None)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium paint time")

@@ -247,19 +247,33 @@ class ForkedProcess:
         self.stdin = self.stdout = self.stderr = None
 
     def poll(self) -> int | None:
+        # Jupyter polls every kernel every few seconds, and nbclient polls the kernels it
+        # runs: a signal 0 costs a system call, /proc a file to open, read and parse.
         if self.returncode is None:
             try:
-                with open(f"/proc/{self.pid}/stat") as handle:
-                    state = handle.read().rsplit(")", 1)[1].split()[0]
-                if state in ("Z", "X"):
-                    self.returncode = 0
-            except (OSError, IndexError):
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+            except PermissionError:  # the pid was reused by a process that is not ours
                 self.returncode = 0
         return self.returncode
 
+    def _exited(self) -> bool:
+        """Gone, or a zombie nobody reaps (the template died and init does not reap)."""
+        if self.poll() is not None:
+            return True
+        try:
+            with open(f"/proc/{self.pid}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            state = "X"
+        if state in ("Z", "X"):
+            self.returncode = 0
+        return self.returncode is not None
+
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
+        while not self._exited():
             if deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
             time.sleep(0.05)
