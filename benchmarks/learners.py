@@ -46,6 +46,9 @@ from wechat_training.learning import notebooks as learner_notebooks
 
 EMPLOYEE = "E000042"
 PAGE_TIMEOUT = 300
+TARGET_P95 = 3.0  # seconds, server side, at 50 learners
+TARGET_P95_LEARNERS = 50
+TARGET_MB_PER_LEARNER = 60  # PSS, from 10 learners on
 CONTROL_PROTOCOL = "1.0.0"  # ipywidgets 8 widget control comm; the kernel closes the comm on a mismatch
 
 
@@ -392,6 +395,20 @@ def main() -> None:
             f"| {r['n']} | {r['server']} | {r['ok']}/{r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | "
             f"{r['kernels']} | {r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} |"
         )
+    print()
+    print("targets (issue 11 §3), ours:")
+    for r in rows:
+        if r["server"] != "wechat-training serve":
+            continue
+        checks = [f"kernels left {r['left']} (target 0): {'met' if r['left'] == 0 else 'MISSED'}"]
+        if r["n"] >= TARGET_P95_LEARNERS:
+            checks.insert(0, f"p95 {r['p95']:.2f} s (target ≤ {TARGET_P95} s): {'met' if r['p95'] <= TARGET_P95 else 'MISSED'}")
+        if r["n"] >= 10:
+            met = r["pss"] <= TARGET_MB_PER_LEARNER
+            checks.append(f"PSS {r['pss']:.0f} MB/learner (target ≤ {TARGET_MB_PER_LEARNER}): {'met' if met else 'MISSED'}")
+        if r["ok"] < r["n"]:
+            checks.append(f"{r['n'] - r['ok']} page(s) not live: MISSED")
+        print(f"  N={r['n']}: " + "; ".join(checks))
     print()
     by = {(r["server"], r["n"]): r for r in rows}
     for n in sizes:
