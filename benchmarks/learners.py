@@ -209,6 +209,35 @@ def message(msg_type: str, content: dict, session: str, metadata: dict | None = 
     )
 
 
+async def widget_states(ws, timeout: float = PAGE_TIMEOUT) -> tuple[dict | None, int]:
+    """Ask the kernel for every widget's state as the ipywidgets front end does
+    (`jupyter.widget.control` comm, `request_states`): (states by model id, or None
+    if the websocket closed first; bytes received meanwhile)."""
+    session, comm_id = uuid.uuid4().hex, uuid.uuid4().hex
+    ws.write_message(
+        message(
+            "comm_open",
+            {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
+            session,
+            {"version": CONTROL_PROTOCOL},
+        )
+    )
+    ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}, session))
+    received = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
+        if raw is None:
+            return None, received
+        received += len(raw)
+        if isinstance(raw, bytes):
+            continue  # binary frames carry buffers; the state message is JSON text here
+        msg = json.loads(raw)
+        data = msg.get("content", {}).get("data", {})
+        if msg.get("msg_type") == "comm_msg" and data.get("method") == "update_states":
+            return data.get("states", {}), received
+
+
 async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
     result = Visit()
     t0 = time.monotonic()
@@ -231,36 +260,16 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
             connect_timeout=PAGE_TIMEOUT,
         )
         result.ws = ws
-        session = uuid.uuid4().hex
-        comm_id = uuid.uuid4().hex
-        ws.write_message(
-            message(
-                "comm_open",
-                {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
-                session,
-                {"version": CONTROL_PROTOCOL},
-            )
-        )
-        ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}, session))
-        deadline = time.monotonic() + PAGE_TIMEOUT
-        while time.monotonic() < deadline:
-            raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
-            if raw is None:
-                result.error = "websocket closed"
-                return result
-            if isinstance(raw, bytes):
-                continue  # binary frames carry buffers; the state message is JSON text here
-            msg = json.loads(raw)
-            data = msg.get("content", {}).get("data", {})
-            if msg.get("msg_type") == "comm_msg" and data.get("method") == "update_states":
-                states = data.get("states", {})
-                missing = [v for v in views if v not in states]
-                if missing:
-                    result.error = f"{len(missing)} displayed widget(s) missing from the kernel state"
-                else:
-                    result.seconds = time.monotonic() - t0
-                return result
-        result.error = "timeout"
+        states, _ = await widget_states(ws)
+        if states is None:
+            result.error = "websocket closed"
+            return result
+        missing = [v for v in views if v not in states]
+        if missing:
+            result.error = f"{len(missing)} displayed widget(s) missing from the kernel state"
+        else:
+            result.seconds = time.monotonic() - t0
+        return result
     except Exception as exc:  # noqa: BLE001 - a benchmark reports every failure kind
         import traceback
 
@@ -315,6 +324,29 @@ def measure(server: Server, path: str, n: int, linger: float) -> dict:
     return row
 
 
+STOCK, OURS = "stock voila", "wechat-training serve"
+
+
+def workspace(root: Path, prefix: str) -> tuple[Path, dict[str, str], dict[str, list[str]]]:
+    """A temporary folder with the learner notebooks; the servers' environment; the command
+    line of each server ('{port}' to fill in): stock Voila on the notebooks, and ours."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    notebooks = work / "notebooks"
+    learner_notebooks.write(notebooks, sorted(load_catalog(root).modules))
+    env = {
+        "WECHAT_TRAINING_ROOT": str(root),
+        "WECHAT_TRAINING_COURSE_DIR": str(work / "course"),
+        "WECHAT_TRAINING_EMPLOYEE": EMPLOYEE,
+    }
+    servers = {
+        STOCK: [sys.executable, "-m", "voila", str(notebooks), "--no-browser", "--port={port}"]
+        + ["--Voila.ip=127.0.0.1"],
+        OURS: [sys.executable, "-m", "wechat_training", "serve", "--root", str(root)]
+        + ["--course-dir", str(work / "course"), "--port", "{port}", "--employee", EMPLOYEE],
+    }
+    return work, env, servers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,25,50")
@@ -328,45 +360,14 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     root = Path(args.root).resolve()
-    catalog = load_catalog(root)
-    work = Path(tempfile.mkdtemp(prefix="wt-bench-"))
-    notebooks = work / "notebooks"
-    learner_notebooks.write(notebooks, sorted(catalog.modules))
-    env = {
-        "WECHAT_TRAINING_ROOT": str(root),
-        "WECHAT_TRAINING_COURSE_DIR": str(work / "course"),
-        "WECHAT_TRAINING_EMPLOYEE": EMPLOYEE,
-    }
-    path = f"/voila/render/{args.module}.ipynb"
-    stock_argv = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(notebooks),
-        "--no-browser",
-        "--port={port}",
-        "--Voila.ip=127.0.0.1",
-    ]
-    ours_argv = [
-        sys.executable,
-        "-m",
-        "wechat_training",
-        "serve",
-        "--root",
-        str(root),
-        "--course-dir",
-        str(work / "course"),
-        "--port",
-        "{port}",
-        "--employee",
-        EMPLOYEE,
-    ]
+    work, env, servers = workspace(root, "wt-bench-")
     if args.pool_size is not None:
-        ours_argv += ["--pool-size", str(args.pool_size)]
+        servers[OURS] += ["--pool-size", str(args.pool_size)]
+    path = f"/voila/render/{args.module}.ipynb"
     rows = []
     print(f"cpus={os.cpu_count()} module={args.module} root={root} work={work}", flush=True)
     for n in sizes:
-        for name, argv in (("stock voila", stock_argv), ("wechat-training serve", ours_argv)):
+        for name, argv in servers.items():
             if args.only and (args.only == "stock") != name.startswith("stock"):
                 continue
             server = start(name, argv, env, work)
@@ -398,7 +399,7 @@ def main() -> None:
     print()
     print("targets (issue 11 §3), ours:")
     for r in rows:
-        if r["server"] != "wechat-training serve":
+        if r["server"] != OURS:
             continue
         checks = [f"kernels left {r['left']} (target 0): {'met' if r['left'] == 0 else 'MISSED'}"]
         if r["n"] >= TARGET_P95_LEARNERS:
@@ -412,7 +413,7 @@ def main() -> None:
     print()
     by = {(r["server"], r["n"]): r for r in rows}
     for n in sizes:
-        s, o = by.get(("stock voila", n)), by.get(("wechat-training serve", n))
+        s, o = by.get((STOCK, n)), by.get((OURS, n))
         if s and o and o["p95"] == o["p95"] and o["p95"] > 0:
             print(
                 f"N={n}: p95 stock/ours = {s['p95'] / o['p95']:.1f}x; PSS stock/ours = {s['pss'] / o['pss']:.1f}x; "

@@ -29,9 +29,9 @@ import re
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +40,21 @@ from tornado.websocket import websocket_connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from learners import CONTROL_PROTOCOL, EMPLOYEE, PAGE_TIMEOUT, REPO, Server, kernel_pids, message, settle, start, stop, template_pids
+from learners import (
+    PAGE_TIMEOUT,
+    REPO,
+    Server,
+    kernel_pids,
+    settle,
+    start,
+    stop,
+    OURS,
+    STOCK,
+    template_pids,
+    widget_states,
+    workspace,
+)
 
-from wechat_training.content.catalog import load_catalog
-from wechat_training.learning import notebooks as learner_notebooks
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -97,7 +108,6 @@ def listening_inodes(port: int) -> set[str]:
 
 def kernel_pid(server: Server, runtime: Path, kernel_id: str) -> int:
     """The process listening on the kernel's shell port (a forked kernel's command line is the template's)."""
-    # Voila writes connection files under a voila_* directory of the server's TMPDIR.
     found = list(runtime.glob(f"**/kernel-{kernel_id}.json"))
     if not found:
         raise RuntimeError(f"no connection file of kernel {kernel_id} under {runtime}")
@@ -137,29 +147,9 @@ async def protocol_visit(server: Server, path: str, runtime: Path) -> PageFigure
         f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
     )
     try:
-        session, comm_id = uuid.uuid4().hex, uuid.uuid4().hex
-        ws.write_message(
-            message(
-                "comm_open",
-                {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
-                session,
-                {"version": CONTROL_PROTOCOL},
-            )
-        )
-        ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}, session))
-        received = 0
-        while True:
-            raw = await asyncio.wait_for(ws.read_message(), timeout=PAGE_TIMEOUT)
-            if raw is None:
-                raise RuntimeError(f"{server.name}: the kernel websocket closed before the widget state came")
-            received += len(raw)
-            if isinstance(raw, bytes):
-                continue
-            msg = json.loads(raw)
-            data = msg.get("content", {}).get("data", {})
-            if msg.get("msg_type") == "comm_msg" and data.get("method") == "update_states":
-                states = data.get("states", {})
-                break
+        states, received = await widget_states(ws)
+        if states is None:
+            raise RuntimeError(f"{server.name}: the kernel websocket closed before the widget state came")
         seconds = time.monotonic() - t0
         missing = [v for v in views if v not in states]
         if missing:
@@ -219,28 +209,13 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium paint time")
     args = parser.parse_args()
     root = Path(args.root).resolve()
-    catalog = load_catalog(root)
-    work = Path(tempfile.mkdtemp(prefix="wt-page-bench-"))
+    work, env, servers = workspace(root, "wt-page-bench-")
+    # Voila writes the kernels' connection files under a voila_* folder of its TMPDIR.
     runtime = work / "tmp"
     runtime.mkdir()
-    notebooks = work / "notebooks"
-    learner_notebooks.write(notebooks, sorted(catalog.modules))
-    env = {
-        "WECHAT_TRAINING_ROOT": str(root),
-        "WECHAT_TRAINING_COURSE_DIR": str(work / "course"),
-        "WECHAT_TRAINING_EMPLOYEE": EMPLOYEE,
-        "TMPDIR": str(runtime),
-    }
-    page_name = "portal" if args.module == "portal" else args.module
-    path = f"/voila/render/{page_name}.ipynb"
+    env["TMPDIR"] = str(runtime)
+    path = f"/voila/render/{args.module}.ipynb"
     selector = LAST_WIDGET["portal" if args.module == "portal" else "module"]
-    servers = {
-        "stock voila": [sys.executable, "-m", "voila", str(notebooks), "--no-browser", "--port={port}", "--Voila.ip=127.0.0.1"],
-        "wechat-training serve": [
-            sys.executable, "-m", "wechat_training", "serve", "--root", str(root),
-            "--course-dir", str(work / "course"), "--port", "{port}", "--employee", EMPLOYEE,
-        ],
-    }
     print(f"cpus={os.cpu_count()} page={path} visits={args.visits} load={os.getloadavg()[0]:.2f}", flush=True)
     results: dict[str, tuple[list[PageFigures], list[float]]] = {}
     for name, argv in servers.items():
@@ -252,7 +227,9 @@ def main() -> None:
             for _ in range(args.visits):
                 settle(server, quiet=2.0)  # the pool has refilled: the visit finds a preheated kernel
                 figures.append(asyncio.run(protocol_visit(server, path, runtime)))
-            paints = [] if args.no_browser else paint_seconds(server.url + path, selector, args.visits, lambda: settle(server, quiet=2.0))
+            paints = []
+            if not args.no_browser:
+                paints = paint_seconds(server.url + path, selector, args.visits, lambda: settle(server, quiet=2.0))
         finally:
             stop(server)
         results[name] = (figures, paints)
@@ -264,17 +241,20 @@ def main() -> None:
     print()
     print("| figure (median of visits) | " + " | ".join(results) + " | target | ours |")
     print("|---|" + "---:|" * len(results) + "---:|---|")
-    ours = results.get("wechat-training serve")
+    ours = results.get(OURS)
+    def of(figure: Callable[[PageFigures], float]) -> Callable[[list[PageFigures]], float]:
+        return lambda visits: median([figure(v) for v in visits])
+
     rows = [
-        ("kernel CPU s, start to state delivered", lambda f: median([x.kernel_cpu for x in f]), TARGET_KERNEL_CPU, "{:.3f}"),
-        ("  of which before the visit (preheat)", lambda f: median([x.kernel_cpu_before_visit for x in f]), None, "{:.3f}"),
-        ("  of which for the visit", lambda f: median([x.kernel_cpu - x.kernel_cpu_before_visit for x in f]), None, "{:.3f}"),
-        ("server CPU s (Voila + kernel template)", lambda f: median([x.server_cpu for x in f]), None, "{:.3f}"),
-        ("widget models created", lambda f: median([x.models for x in f]), None, "{:.0f}"),
-        ("widget views displayed", lambda f: median([x.views for x in f]), None, "{:.0f}"),
-        ("page HTML bytes", lambda f: median([x.html_bytes for x in f]), None, "{:,.0f}"),
-        ("websocket bytes to the page", lambda f: median([x.websocket_bytes for x in f]), None, "{:,.0f}"),
-        ("request to state delivered s", lambda f: median([x.seconds for x in f]), None, "{:.2f}"),
+        ("kernel CPU s, start to state delivered", of(lambda v: v.kernel_cpu), TARGET_KERNEL_CPU, "{:.3f}"),
+        ("  of which before the visit (preheat)", of(lambda v: v.kernel_cpu_before_visit), None, "{:.3f}"),
+        ("  of which for the visit", of(lambda v: v.kernel_cpu - v.kernel_cpu_before_visit), None, "{:.3f}"),
+        ("server CPU s (Voila + kernel template)", of(lambda v: v.server_cpu), None, "{:.3f}"),
+        ("widget models created", of(lambda v: v.models), None, "{:.0f}"),
+        ("widget views displayed", of(lambda v: v.views), None, "{:.0f}"),
+        ("page HTML bytes", of(lambda v: v.html_bytes), None, "{:,.0f}"),
+        ("websocket bytes to the page", of(lambda v: v.websocket_bytes), None, "{:,.0f}"),
+        ("request to state delivered s", of(lambda v: v.seconds), None, "{:.2f}"),
     ]
     for label, value_of, target, fmt in rows:
         cells = [fmt.format(value_of(figs)) for figs, _ in results.values()]
@@ -283,9 +263,10 @@ def main() -> None:
     if not args.no_browser:
         cells = [f"{median(paints):.2f}" for _, paints in results.values()]
         met = verdict(median(ours[1]), TARGET_PAINT) if ours else ""
-        print(f"| Chromium: navigation to last widget painted s | " + " | ".join(cells) + f" | ≤ {TARGET_PAINT} | {met} |")
+        label = "Chromium: navigation to last widget painted s"
+        print(f"| {label} | " + " | ".join(cells) + f" | ≤ {TARGET_PAINT} | {met} |")
     if len(results) == 2 and ours:
-        stock_figs = results["stock voila"][0]
+        stock_figs = results[STOCK][0]
         ratio = median([x.kernel_cpu for x in stock_figs]) / max(median([x.kernel_cpu for x in ours[0]]), 1e-9)
         print(f"\nkernel CPU per page stock/ours = {ratio:.1f}x")
 

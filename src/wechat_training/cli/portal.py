@@ -38,7 +38,13 @@ from .options import (
     metavar="HEADER",
     help="Behind an authenticating proxy: take the employee id from this request header (e.g. X-Remote-User).",
 )
-@click.option("--pool-size", type=int, default=2, show_default=True, help="Preheated kernels kept ready per page.")
+@click.option(
+    "--pool-size",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Preheated kernels kept ready per page (each idle one holds ~25 MB; a taken one is replaced at once).",
+)
 @click.option(
     "--idle-timeout",
     type=int,

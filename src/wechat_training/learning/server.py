@@ -53,9 +53,12 @@ class ServeOptions:
     employee: str | None = DEMO_EMPLOYEE
     employee_name: str = ""
     trusted_header: str | None = None
-    #: Preheated kernels kept ready per module notebook and for the portal.
-    pool_size: int = 2
-    portal_pool_size: int = 2
+    #: Preheated kernels kept ready per module notebook and for the portal. One each: a taken
+    #: kernel is replaced at once (fill_delay 0), a burst empties any pool, and every idle
+    #: kernel holds ~25 MB of its own (2 per page made 66 MB per learner at 10 learners, 1 makes
+    #: it fit under 60; benchmarks/learners.py).
+    pool_size: int = 1
+    portal_pool_size: int = 1
     idle_timeout: int = 30
     cull_interval: int = 10
     connected_idle_timeout: int = 1800

@@ -8,7 +8,6 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-import ipywidgets as w
 
 from ...content.catalog import Catalog
 from ..identity import Identity

@@ -1,7 +1,7 @@
 // ipywidgets' ToggleButtons mark the chosen button only with the class `mod-active`
 // (a darker grey): mirror it as aria-pressed, so a screen reader says which answer,
-// section and language are chosen (issue 14). Installed once per page: from the page's
-// head under `serve` (before <body> exists), or as a widget output in a notebook.
+// section and language are chosen (issue 14). Installed once per page: linked at the end
+// of the page by `serve`'s template, or shown as a widget output in a notebook.
 (() => {
   if (window.wtChoiceState) return;
   window.wtChoiceState = true;
