@@ -260,7 +260,7 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
             connect_timeout=PAGE_TIMEOUT,
         )
         result.ws = ws
-        states, _ = await widget_states(ws)
+        states, _ = await widget_states(ws, PAGE_TIMEOUT)
         if states is None:
             result.error = "websocket closed"
             return result
@@ -348,6 +348,7 @@ def workspace(root: Path, prefix: str) -> tuple[Path, dict[str, str], dict[str, 
 
 
 def main() -> None:
+    global PAGE_TIMEOUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,25,50")
     parser.add_argument("--module", default="account_security")
@@ -357,7 +358,9 @@ def main() -> None:
         "--pool-size", type=int, default=None, help="ours: preheated kernels per page (default: serve's)"
     )
     parser.add_argument("--only", choices=["stock", "ours"], default=None)
+    parser.add_argument("--timeout", type=float, default=PAGE_TIMEOUT, help="seconds before a page counts as failed")
     args = parser.parse_args()
+    PAGE_TIMEOUT = args.timeout
     sizes = [int(s) for s in args.sizes.split(",")]
     root = Path(args.root).resolve()
     work, env, servers = workspace(root, "wt-bench-")
@@ -384,7 +387,10 @@ def main() -> None:
                 f"USS/learner={row['uss']:5.1f}MB left={row['left']} {row['first_error']}",
                 flush=True,
             )
-    shutil.rmtree(work, ignore_errors=True)
+    if any(r["errors"] for r in rows):
+        print(f"pages failed: the servers' logs are kept in {work}", flush=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     print()
     print(
         "| N | server | live/N | p50 s | p95 s | max s | kernel procs | RSS MB/kernel | PSS MB/learner | "

@@ -106,13 +106,26 @@ def listening_inodes(port: int) -> set[str]:
     return inodes
 
 
+def unix_socket_inodes(path: str) -> set[str]:
+    inodes = set()
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 8 and fields[7] == path:
+            inodes.add(fields[6])
+    return inodes
+
+
 def kernel_pid(server: Server, runtime: Path, kernel_id: str) -> int:
-    """The process listening on the kernel's shell port (a forked kernel's command line is the template's)."""
+    """The process listening on the kernel's shell channel (a forked kernel's command line is the template's)."""
     found = list(runtime.glob(f"**/kernel-{kernel_id}.json"))
     if not found:
         raise RuntimeError(f"no connection file of kernel {kernel_id} under {runtime}")
     info = json.loads(found[0].read_text())
-    sockets = {f"socket:[{inode}]" for inode in listening_inodes(info["shell_port"])}
+    if info.get("transport") == "ipc":
+        inodes = unix_socket_inodes(f"{info['ip']}-{info['shell_port']}")
+    else:
+        inodes = listening_inodes(info["shell_port"])
+    sockets = {f"socket:[{inode}]" for inode in inodes}
     for pid in kernel_pids(server):
         try:
             links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}

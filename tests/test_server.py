@@ -31,6 +31,8 @@ def test_config_preheats_culls_and_never_drops_outputs(tmp_path):
     assert c.VoilaKernelManager.kernel_pools_config["account_security.ipynb"] == {"pool_size": 3}
     assert (c.MappingKernelManager.cull_idle_timeout, c.MappingKernelManager.cull_interval) == (20, 5)
     assert c.VoilaExecutor.raise_on_iopub_timeout is True
+    # No TCP ports to race for in a burst of arrivals (the browser tests run pages over it).
+    assert c.KernelManager.transport == "ipc"
 
 
 def test_identity_reaches_kernels_only_from_the_server(tmp_path):

@@ -169,6 +169,19 @@ def learner_environment(options: ServeOptions) -> dict[str, str]:
     return env
 
 
+def kernel_transport() -> str:
+    """Unix sockets for the kernels' channels where their paths fit, else TCP.
+
+    Over TCP jupyter_client picks a kernel's five ports before the kernel binds
+    them; in a burst of arrivals another connection can take one meanwhile, the
+    kernel dies ("Address already in use") and Voila leaves that page loading
+    forever (2 runs in 4 of benchmarks/learners.py at 50 learners). A socket
+    path is `<temp dir>/voila_XXXXXXXX/kernel-<uuid>-ipc-N`, ~62 characters
+    after the temp dir, and Linux allows 107.
+    """
+    return "ipc" if len(tempfile.gettempdir()) <= 40 else "tcp"
+
+
 def voila_config(options: ServeOptions, notebook_dir: Path):
     from traitlets.config import Config
 
@@ -197,6 +210,7 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
         },
     }
     c.VoilaKernelManager.fill_delay = 0
+    c.KernelManager.transport = kernel_transport()
     c.MappingKernelManager.cull_idle_timeout = options.idle_timeout
     c.MappingKernelManager.cull_interval = options.cull_interval
     c.MappingKernelManager.cull_connected = False

@@ -8,7 +8,6 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-
 from ...content.catalog import Catalog
 from ..identity import Identity
 from ..status import statuses
