@@ -91,15 +91,20 @@ def test_authored_text_is_escaped_in_chat_bubbles(catalog):
     assert "<script" not in markup.error_box("<script>alert(1)</script>", "en")
 
 
-def test_every_widget_of_a_module_page_shares_one_layout_and_one_style_of_each_kind(catalog, tmp_path):
+def test_every_widget_of_a_module_page_shares_one_layout_and_one_style_of_each_kind(
+    catalog, tmp_path, monkeypatch
+):
     """ipywidgets makes a Layout (and a Style) model per widget unless handed one; every model is
     a comm, a state the kernel sends and a model the browser builds (issue 11 §3)."""
     from collections import Counter
 
     from ipywidgets.widgets.widget import _instances
 
+    from wechat_training.learning.widgets import shared_models
     from wechat_training.learning.widgets.module_view import ModulePage
 
+    # As in a fresh kernel: earlier tests of this process have made the shared models already.
+    monkeypatch.setattr(shared_models, "_models", {})
     before = set(_instances)
     page = ModulePage(catalog, MODULE, Identity("E100001", "local"), tmp_path, "zh", css="")
     for section in ("scenarios", "practice", "quiz"):
