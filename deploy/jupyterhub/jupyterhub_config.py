@@ -55,7 +55,7 @@ state_dir = env("WECHAT_TRAINING_HUB_DIR", os.getcwd())
 portal_port = int(env("WECHAT_TRAINING_HUB_PORTAL_PORT", "8871"))
 hr_port = int(env("WECHAT_TRAINING_HUB_HR_PORT", "8872"))
 grade_every = env("WECHAT_TRAINING_GRADE_EVERY", "300")
-pool_size = env("WECHAT_TRAINING_HUB_POOL_SIZE", "2")
+pool_size = env("WECHAT_TRAINING_HUB_POOL_SIZE", "1")
 
 
 def names(variable):

@@ -15,6 +15,7 @@ from .options import (
     course_dir_or_default,
     db_option,
     load_or_exit,
+    pool_size_option,
     resolve_root,
     root_option,
 )
@@ -47,9 +48,7 @@ HUB_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "jupyterhub" / "ju
     "at least 8 characters). A company configures its SSO instead (deploy/README.md).",
 )
 @click.option("--grade-every", type=int, default=300, show_default=True, help="Seconds between grading runs.")
-@click.option(
-    "--pool-size", type=int, default=2, show_default=True, help="Preheated portal kernels kept ready per page."
-)
+@pool_size_option
 @click.option(
     "--config",
     "config_file",
@@ -146,7 +145,7 @@ def _hub_service():
 @root_option
 @service_course_dir
 @db_option
-@click.option("--pool-size", type=int, default=2, show_default=True, help="Preheated kernels kept ready per page.")
+@pool_size_option
 @click.option("--idle-timeout", type=int, default=180, show_default=True, help="Seconds before an idle kernel goes.")
 def hub_service_portal(
     root: Path | None, course_dir: Path | None, db: str | None, pool_size: int, idle_timeout: int

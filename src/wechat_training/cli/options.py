@@ -22,6 +22,18 @@ def resolve_root(root: Path | None) -> Path:
         raise click.ClickException(str(exc)) from exc
 
 
+#: Preheated kernels kept ready per page, as `ServeOptions.pool_size` (learning.server says why
+#: one); kept here so `--help` does not import the server.
+POOL_SIZE = 1
+
+pool_size_option = click.option(
+    "--pool-size",
+    type=int,
+    default=POOL_SIZE,
+    show_default=True,
+    help="Preheated kernels kept ready per page (each idle one holds ~25 MB; a taken one is replaced at once).",
+)
+
 root_option = click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),

@@ -11,6 +11,7 @@ from . import main
 from .options import (
     course_dir_or_default,
     load_or_exit,
+    pool_size_option,
     resolve_root,
     root_option,
     refresh_directory,
@@ -38,13 +39,7 @@ from .options import (
     metavar="HEADER",
     help="Behind an authenticating proxy: take the employee id from this request header (e.g. X-Remote-User).",
 )
-@click.option(
-    "--pool-size",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Preheated kernels kept ready per page (each idle one holds ~25 MB; a taken one is replaced at once).",
-)
+@pool_size_option
 @click.option(
     "--idle-timeout",
     type=int,

@@ -175,9 +175,9 @@ def kernel_transport() -> str:
     Over TCP jupyter_client picks a kernel's five ports before the kernel binds
     them; in a burst of arrivals another connection can take one meanwhile, the
     kernel dies ("Address already in use") and Voila leaves that page loading
-    forever (2 runs in 4 of benchmarks/learners.py at 50 learners). A socket
-    path is `<temp dir>/voila_XXXXXXXX/kernel-<uuid>-ipc-N`, ~62 characters
-    after the temp dir, and Linux allows 107.
+    forever (3 runs in 5 of benchmarks/learners.py at 50 learners; 0 in 4 over
+    Unix sockets). A socket path is `<temp dir>/voila_XXXXXXXX/kernel-<uuid>-ipc-N`,
+    ~62 characters after the temp dir, and Linux allows 107: 40 leaves a margin.
     """
     return "ipc" if len(tempfile.gettempdir()) <= 40 else "tcp"
 

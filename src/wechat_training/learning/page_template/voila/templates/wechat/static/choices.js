@@ -12,15 +12,11 @@
       if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
     }
   };
-  const watch = () => {
-    new MutationObserver(sync).observe(document.body, {
-      subtree: true,
-      childList: true,
-      attributes: true,
-      attributeFilter: ["class"],
-    });
-    sync();
-  };
-  if (document.body) watch();
-  else document.addEventListener("DOMContentLoaded", watch);
+  new MutationObserver(sync).observe(document.body, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["class"],
+  });
+  sync();
 })();
