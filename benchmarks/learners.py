@@ -189,24 +189,55 @@ def memory(pid: int) -> tuple[float, float, float]:
     return kb.get("Rss", 0) / 1024, kb.get("Pss", 0) / 1024, uss / 1024
 
 
-def message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> str:
-    return json.dumps(
-        {
-            "header": {
-                "msg_id": uuid.uuid4().hex,
-                "username": "bench",
-                "session": session,
-                "msg_type": msg_type,
-                "version": "5.3",
-                "date": "",
-            },
-            "parent_header": {},
-            "metadata": metadata or {},
-            "content": content,
-            "channel": "shell",
-            "buffers": [],
-        }
+# JupyterLab's kernel connection (hence Voila's page) asks for this websocket protocol, and
+# both servers accept it: the server relays the kernel's frames without decoding them.
+KERNEL_WS_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+
+
+def message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> bytes:
+    """A shell message framed as the v1 kernel websocket protocol frames it."""
+    header = {
+        "msg_id": uuid.uuid4().hex,
+        "username": "bench",
+        "session": session,
+        "msg_type": msg_type,
+        "version": "5.3",
+        "date": "",
+    }
+    parts = [json.dumps(part).encode() for part in (header, {}, metadata or {}, content)]
+    return frame("shell", parts)
+
+
+def frame(channel: str, parts: list[bytes]) -> bytes:
+    """v1 framing: the number of offsets, the offsets, the channel name, then each part."""
+    offsets = [8 * (1 + 1 + len(parts) + 1)]
+    offsets.append(offsets[-1] + len(channel.encode()))
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    head = [len(offsets).to_bytes(8, "little"), *(o.to_bytes(8, "little") for o in offsets)]
+    return b"".join([*head, channel.encode(), *parts])
+
+
+def unframe(data: bytes) -> tuple[str, list[bytes]]:
+    count = int.from_bytes(data[:8], "little")
+    offsets = [int.from_bytes(data[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
+    channel = data[offsets[0] : offsets[1]].decode()
+    return channel, [data[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
+
+
+async def connect_kernel(port: int, kernel_id: str, timeout: float = PAGE_TIMEOUT):
+    """The page's kernel websocket, opened as the page opens it."""
+    ws = await websocket_connect(
+        HTTPRequest(
+            f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}",
+            connect_timeout=timeout,
+        ),
+        subprotocols=[KERNEL_WS_PROTOCOL],
     )
+    if ws.selected_subprotocol != KERNEL_WS_PROTOCOL:
+        ws.close()
+        raise RuntimeError(f"the server refused the {KERNEL_WS_PROTOCOL} websocket protocol")
+    return ws
 
 
 async def widget_states(ws, timeout: float = PAGE_TIMEOUT) -> tuple[dict | None, int]:
@@ -220,9 +251,11 @@ async def widget_states(ws, timeout: float = PAGE_TIMEOUT) -> tuple[dict | None,
             {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
             session,
             {"version": CONTROL_PROTOCOL},
-        )
+        ),
+        binary=True,
     )
-    ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}, session))
+    request = message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}, session)
+    ws.write_message(request, binary=True)
     received = 0
     deadline = time.monotonic() + timeout
     while True:
@@ -230,11 +263,13 @@ async def widget_states(ws, timeout: float = PAGE_TIMEOUT) -> tuple[dict | None,
         if raw is None:
             return None, received
         received += len(raw)
-        if isinstance(raw, bytes):
-            continue  # binary frames carry buffers; the state message is JSON text here
-        msg = json.loads(raw)
-        data = msg.get("content", {}).get("data", {})
-        if msg.get("msg_type") == "comm_msg" and data.get("method") == "update_states":
+        if isinstance(raw, str):
+            raise RuntimeError("a text frame on a v1 kernel websocket")
+        channel, parts = unframe(raw)
+        if channel != "iopub" or json.loads(parts[0]).get("msg_type") != "comm_msg":
+            continue
+        data = json.loads(parts[3]).get("data", {})
+        if data.get("method") == "update_states":
             return data.get("states", {}), received
 
 
@@ -255,10 +290,7 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
             result.error = "page has no widget view (output missing)"
             return result
         result.kernel_id = kernel.group(1)
-        ws = await websocket_connect(
-            f"ws://127.0.0.1:{server.port}/api/kernels/{result.kernel_id}/channels?session_id={uuid.uuid4().hex}",
-            connect_timeout=PAGE_TIMEOUT,
-        )
+        ws = await connect_kernel(server.port, result.kernel_id)
         result.ws = ws
         states, _ = await widget_states(ws, PAGE_TIMEOUT)
         if states is None:

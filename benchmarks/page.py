@@ -30,13 +30,11 @@ import shutil
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from tornado.websocket import websocket_connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -51,6 +49,7 @@ from learners import (
     OURS,
     STOCK,
     template_pids,
+    connect_kernel,
     widget_states,
     workspace,
 )
@@ -156,9 +155,7 @@ async def protocol_visit(server: Server, path: str, runtime: Path) -> PageFigure
     if not kernel or not views:
         raise RuntimeError(f"{server.name}: the page holds no kernel or no widget view")
     kernel_id = kernel.group(1)
-    ws = await websocket_connect(
-        f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
-    )
+    ws = await connect_kernel(server.port, kernel_id)
     try:
         states, received = await widget_states(ws)
         if states is None:
