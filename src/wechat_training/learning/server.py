@@ -25,6 +25,7 @@ Library code: `serve()` blocks running the server; the CLI wires options.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -250,27 +251,18 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
     return c
 
 
-def share_compiled_templates() -> None:
-    """Let every Voila page reuse the compiled page templates.
+@functools.cache
+def shared_bytecode_cache():
+    """A Jinja bytecode cache that any number of environments can share, in memory.
 
-    Voila builds a new nbconvert exporter, hence a new jinja2 Environment with
-    an empty cache, for every page (and every preheated kernel); compiling the
-    ~13 templates of a page again costs ~0.3 s of the server's single CPU
-    thread, so 50 arrivals queue for 15 s behind template compilation alone
-    (measured with cProfile, benchmarks/learners.py). A bytecode cache shared
-    by all environments skips the compile; it is keyed by template source
-    checksum, so an edited template is still recompiled. It keeps the code
-    objects themselves: unmarshalling them again was 11 % of the server's CPU
-    with 50 learners arriving at once (py-spy, benchmarks/learners.py).
+    It keeps the code objects themselves: unmarshalling them again was 11 % of the
+    server's CPU with 50 learners arriving at once (py-spy, benchmarks/learners.py).
+    Entries are keyed by template name and source checksum, so an edited template is
+    compiled again.
     """
     from types import CodeType
 
-    import voila.notebook_renderer
     from jinja2 import BytecodeCache
-    from voila.exporter import VoilaExporter
-
-    if getattr(voila.notebook_renderer.VoilaExporter, "shares_compiled_templates", False):
-        return
 
     class MemoryBytecodeCache(BytecodeCache):
         def __init__(self) -> None:
@@ -283,7 +275,25 @@ def share_compiled_templates() -> None:
         def dump_bytecode(self, bucket) -> None:
             self.store[(bucket.key, bucket.checksum)] = bucket.code
 
-    cache = MemoryBytecodeCache()
+    return MemoryBytecodeCache()
+
+
+def share_compiled_templates() -> None:
+    """Let every Voila page reuse the compiled page templates.
+
+    Voila builds a new nbconvert exporter, hence a new jinja2 Environment with
+    an empty cache, for every page (and every preheated kernel); compiling the
+    ~13 templates of a page again costs ~0.3 s of the server's single CPU
+    thread, so 50 arrivals queue for 15 s behind template compilation alone
+    (measured with cProfile, benchmarks/learners.py). One bytecode cache shared
+    by all environments skips the compile.
+    """
+    import voila.notebook_renderer
+    from voila.exporter import VoilaExporter
+
+    if getattr(voila.notebook_renderer.VoilaExporter, "shares_compiled_templates", False):
+        return
+    cache = shared_bytecode_cache()
 
     class SharedCacheExporter(VoilaExporter):
         shares_compiled_templates = True
