@@ -2,8 +2,9 @@
 
 Measured server side (a browser's own CPU would swamp the figure on a 2-core
 machine): each simulated learner fetches the module page, opens the kernel
-websocket and asks for the widget state the way the ipywidgets front end
-does (`jupyter.widget.control` comm, `request_states`). "Live" means the
+websocket with the protocol the page's JupyterLab code asks for (v1, binary
+frames the server relays undecoded) and asks for the widget state the way the
+ipywidgets front end does (`jupyter.widget.control` comm, `request_states`). "Live" means the
 state holds the model of the widget view the page displays. A page whose
 HTML lacks that view, or whose state lacks its model, counts as missing.
 

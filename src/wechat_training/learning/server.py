@@ -104,8 +104,8 @@ def kernel_manager_class():
 
             def create_sharing_event_logger(*args, **kwargs):
                 # Each kernel's manager would build its own EventLogger, loading and
-                # validating its event schemas again: 4.6 % of the server's CPU with
-                # 50 learners arriving at once (py-spy). The first one's serves all.
+                # validating its event schemas again: 4.6 % of the server's samples
+                # with 50 learners arriving at once (py-spy). The first one's serves all.
                 if shared:
                     kwargs.setdefault("event_logger", shared[0])
                 manager = create(*args, **kwargs)
@@ -256,7 +256,7 @@ def shared_bytecode_cache():
     """A Jinja bytecode cache that any number of environments can share, in memory.
 
     It keeps the code objects themselves: unmarshalling them again was 11 % of the
-    server's CPU with 50 learners arriving at once (py-spy, benchmarks/learners.py).
+    server's samples with 50 learners arriving at once (py-spy, benchmarks/learners.py).
     Entries are keyed by template name and source checksum, so an edited template is
     compiled again.
     """
@@ -376,7 +376,8 @@ def make_app(options: ServeOptions, module_ids: list[str]):
     app.initialize([str(notebook_dir)])
     # traitlets leaves the logger at DEBUG and filters in its handler, so each of the
     # many debug lines of jupyter_server and jupyter_client built a record (a walk up
-    # the stack) only to drop it: 6 % of the server's CPU in a burst of 50 learners.
+    # the stack) only to drop it: 6 % of the server's samples (py-spy) in a burst of
+    # 50 learners.
     app.log.setLevel(app.log_level)
     return app
 
