@@ -127,9 +127,6 @@ def _run_kernel(request: dict[str, Any]) -> None:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        config = kernel_config(argv)
-        if config is not None:
-            app.parse_command_line = lambda argv=None: take_config(app, argv, config)
         app.initialize(argv)
         app.kernel.shell.kernel = app.kernel  # the shell was made in the template, kernel-less
         # ipywidgets registers its comm targets when imported inside a kernel;
@@ -148,44 +145,6 @@ def _run_kernel(request: dict[str, Any]) -> None:
         traceback.print_exc()
     finally:
         os._exit(code)
-
-
-def kernel_config(argv: list[str]) -> Any:
-    """The configuration a kernel's command line asks for, read without argparse; None if
-    the command line has any other shape than ``-f FILE`` and ``--Class.trait=value``.
-
-    traitlets builds an argparse parser from every trait of every kernel class to read
-    those few arguments (7.7 ms of a forked kernel's start under load). Skipping it took
-    a page's kernel CPU from 0.071 to 0.069 s (benchmarks/page.py): most of the pages
-    of template memory the parser touched are touched later anyway. Values stay
-    strings for each trait to convert, as traitlets leaves them for a class it does
-    not know yet.
-    """
-    from traitlets.config import Config, DeferredConfigString
-
-    config = Config()
-    rest = list(argv)
-    while rest:
-        arg = rest.pop(0)
-        if arg == "-f" and rest:
-            config.IPKernelApp.connection_file = rest.pop(0)
-            continue
-        name, equals, value = arg[2:].partition("=")
-        section, dot, trait = name.rpartition(".")
-        if not (arg.startswith("--") and equals and dot and trait.isidentifier()):
-            return None
-        if not all(part.isidentifier() for part in section.split(".")):
-            return None
-        config[section][trait] = DeferredConfigString(value)
-    return config
-
-
-def take_config(app: Any, argv: list[str] | None, config: Any) -> None:
-    """What `Application.parse_command_line` leaves behind, for a command line already read."""
-    app.argv = list(argv or [])
-    app.cli_config = config
-    app.update_config(config)
-    app.extra_args = []
 
 
 def main(argv: list[str] | None = None) -> None:

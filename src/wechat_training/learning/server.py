@@ -404,7 +404,8 @@ def serve(options: ServeOptions, module_ids: list[str]) -> None:
 
     app = make_app(options, module_ids)
     # The ~330,000 objects of a started server live as long as it does; left to the
-    # collector, each full collection walks them all (0.13 s during a burst of 50
-    # learners, a tenth of the server's CPU then). Frozen, it walks only what came since.
+    # collector, each full collection walks them all. In a burst of 50 learners the
+    # collector took 0.23 s of the server's 2.0 s of CPU, 0.13 s of it one full
+    # collection (gc.callbacks). Frozen, they are no longer walked.
     gc.freeze()
     app.start()
