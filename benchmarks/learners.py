@@ -36,6 +36,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_server.services.kernels.connection.base import (
+    deserialize_msg_from_ws_v1,
+    serialize_msg_to_ws_v1,
+)
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -206,24 +210,7 @@ def message(msg_type: str, content: dict, session: str, metadata: dict | None = 
         "date": "",
     }
     parts = [json.dumps(part).encode() for part in (header, {}, metadata or {}, content)]
-    return frame("shell", parts)
-
-
-def frame(channel: str, parts: list[bytes]) -> bytes:
-    """v1 framing: the number of offsets, the offsets, the channel name, then each part."""
-    offsets = [8 * (1 + 1 + len(parts) + 1)]
-    offsets.append(offsets[-1] + len(channel.encode()))
-    for part in parts:
-        offsets.append(offsets[-1] + len(part))
-    head = [len(offsets).to_bytes(8, "little"), *(o.to_bytes(8, "little") for o in offsets)]
-    return b"".join([*head, channel.encode(), *parts])
-
-
-def unframe(data: bytes) -> tuple[str, list[bytes]]:
-    count = int.from_bytes(data[:8], "little")
-    offsets = [int.from_bytes(data[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
-    channel = data[offsets[0] : offsets[1]].decode()
-    return channel, [data[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
+    return serialize_msg_to_ws_v1(parts, "shell")
 
 
 async def connect_kernel(port: int, kernel_id: str, timeout: float = PAGE_TIMEOUT):
@@ -266,7 +253,7 @@ async def widget_states(ws, timeout: float = PAGE_TIMEOUT) -> tuple[dict | None,
         received += len(raw)
         if isinstance(raw, str):
             raise RuntimeError("a text frame on a v1 kernel websocket")
-        channel, parts = unframe(raw)
+        channel, parts = deserialize_msg_from_ws_v1(raw)
         if channel != "iopub" or json.loads(parts[0]).get("msg_type") != "comm_msg":
             continue
         data = json.loads(parts[3]).get("data", {})

@@ -48,8 +48,8 @@ from learners import (
     stop,
     OURS,
     STOCK,
-    template_pids,
     connect_kernel,
+    template_pids,
     widget_states,
     workspace,
 )
