@@ -3,7 +3,8 @@
 # system packages when missing (Chromium for the browser tests, PostgreSQL for the
 # gradebook tests, LibreOffice Calc to open the exports, a CJK font for screenshots and
 # certificates, poppler-utils to read certificates back),
-# this package with its test extras (JupyterHub included, and its proxy from npm), and Ralph (a real xAPI LRS) in its own venv
+# this package with its test extras (JupyterHub included, and its proxy from npm), the learner
+# page script (frontend/, built with npm packages), and Ralph (a real xAPI LRS) in its own venv
 # because its pins need not match ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# The learner page script (frontend/): its npm packages when the lock file changed, then a
+# build (esbuild, under a second) into the page template.
+if command -v npm >/dev/null 2>&1; then
+  if [ ! frontend/node_modules/.package-lock.json -nt frontend/package-lock.json ]; then
+    npm ci --prefix frontend --silent --no-audit --no-fund
+  fi
+  node frontend/build.mjs >/dev/null
+else
+  echo "Missing npm: the learner page script (frontend/) cannot be built; serve will refuse to start" >&2
+fi
 if ! command -v configurable-http-proxy >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     npm install -g --silent configurable-http-proxy@5 >/dev/null

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, running_serve
@@ -103,6 +108,37 @@ def test_pages_need_nothing_from_outside_and_log_no_errors(portal, phone):
     elsewhere = sorted({u for u in phone.requests if not u.startswith(("http://127.0.0.1:", "ws://127.0.0.1:"))})
     assert elsewhere == []
     assert phone.errors == []
+
+
+def _kernel_running(portal: str, kernel_id: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{portal}/api/kernels/{kernel_id}", timeout=5):
+            return True
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise
+
+
+def test_a_page_runs_the_learner_script_and_frees_its_kernel_when_left(portal, phone):
+    """Does a module page show its widgets with the learner page script alone (none of
+    JupyterLab's front end: voila.js, its extensions, MathJax), and does closing the tab
+    shut its kernel down at once, long before the culler would (30 s idle)?"""
+    phone.goto(portal + "/voila/render/account_security.ipynb")
+    phone.locator(".wt-body .wt-card").first.wait_for()
+    assert phone.locator("body[data-widgets-shown=true]").count() == 1
+    paths = {urlparse(u).path for u in phone.requests}
+    assert any(p.endswith("/static/learner-page.js") for p in paths)
+    jupyterlab = [p for p in paths if p.endswith(("voila.js", "voila-style.js")) or "/labextensions/" in p]
+    assert jupyterlab == []
+    assert phone.errors == []
+    kernel_id = json.loads(phone.locator("#jupyter-config-data").text_content())["kernelId"]
+    assert _kernel_running(portal, kernel_id)
+    phone.close(run_before_unload=True)
+    deadline = time.monotonic() + 10
+    while _kernel_running(portal, kernel_id):
+        assert time.monotonic() < deadline, f"kernel {kernel_id} still running 10 s after its tab closed"
+        time.sleep(0.25)
 
 
 def test_portal_table_reads_on_a_phone(portal, phone):

@@ -10,6 +10,7 @@ import click
 
 from . import main
 from .grading import grade
+from .portal import page_script_or_exit
 from .options import (
     course_dir_option,
     course_dir_or_default,
@@ -156,6 +157,7 @@ def hub_service_portal(
     from ..learning.server import ServeOptions
     from ..learning.server import serve as run
 
+    page_script_or_exit()
     service = _hub_service()
     catalog = load_or_exit(root)
     course = course_dir_or_default(course_dir, root)

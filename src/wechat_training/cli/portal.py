@@ -69,6 +69,7 @@ def serve(
     from ..learning.server import serve as run
     from ..submissions.store import check_employee_id
 
+    page_script_or_exit()
     catalog = load_or_exit(root)
     if employee is not None:
         try:
@@ -98,6 +99,15 @@ def serve(
     if os.environ.get("WECHAT_TRAINING_CERT_KEY"):
         _serve_certificates(options)
     run(options, sorted(catalog.modules))
+
+
+def page_script_or_exit() -> None:
+    from ..learning.server import PageScriptMissing, require_page_script
+
+    try:
+        require_page_script()
+    except PageScriptMissing as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _serve_certificates(options) -> None:

@@ -141,16 +141,31 @@ def notebook_directory(options: ServeOptions, module_ids: list[str]) -> Path:
     return directory
 
 
-#: The Voila template of learner pages (page_template/voila/templates/wechat): lab without CDN links.
+#: The Voila template of learner pages (page_template/voila/templates/wechat): lab's page
+#: layout, with the learner page script (frontend/) in place of Voila's JupyterLab front end.
 PAGE_TEMPLATE = "wechat"
 PAGE_TEMPLATE_ROOT = Path(__file__).resolve().parent / "page_template"
-#: The only JupyterLab extensions a learner page loads: the widget managers and the code theme.
+#: Built from frontend/ by scripts/setup.sh; not in git.
+PAGE_SCRIPT = PAGE_TEMPLATE_ROOT / "voila" / "templates" / PAGE_TEMPLATE / "static" / "learner-page.js"
+#: Voila names these JupyterLab extensions in every page's config. The learner page script
+#: loads none (it carries its own widget manager); naming only the widget managers keeps
+#: the config short and the other installed extensions (nbgrader's, Notebook's) out of it.
 PAGE_EXTENSIONS = [
     "@jupyter-widgets/jupyterlab-manager",
     "@voila-dashboards/widgets-manager8",
-    "@voila-dashboards/widgets-manager7",
-    "jupyterlab_pygments",
 ]
+
+
+class PageScriptMissing(RuntimeError):
+    """The learner page script was never built (a checkout without scripts/setup.sh)."""
+
+
+def require_page_script() -> None:
+    if not PAGE_SCRIPT.is_file():
+        raise PageScriptMissing(
+            f"the learner page script {PAGE_SCRIPT} is not built: run scripts/setup.sh, "
+            "or `npm ci && node build.mjs` in frontend/"
+        )
 
 
 def learner_environment(options: ServeOptions) -> dict[str, str]:
@@ -321,6 +336,7 @@ def make_app(options: ServeOptions, module_ids: list[str]):
         def check_xsrf_cookie(self) -> None:
             return None
 
+    require_page_script()
     notebook_dir = notebook_directory(options, module_ids)
     os.environ.update(learner_environment(options))
     # Voila finds templates under <jupyter path>/voila/templates: ours ships in the package.
