@@ -72,19 +72,20 @@ def test_the_venv_runs_the_wheel_not_this_checkout(installed):
     )
     assert where.returncode == 0, where.stderr
     assert where.stdout.startswith(str(installed["base"] / "venv")), where.stdout
-    # The stylesheet is package data: the wheel must carry it.
-    css = subprocess.run(
-        [
-            installed["python"],
-            "-c",
-            "from importlib import resources; "
-            "print(len(resources.files('wechat_training.learning').joinpath('page_template/voila/templates/wechat/static/style.css').read_text()))",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=installed["base"],
-    )
-    assert css.returncode == 0 and int(css.stdout) > 100, css.stderr
+    # The stylesheet and the built learner page script are package data: the wheel must carry them.
+    for name, least in (("style.css", 100), ("learner-page.js", 100_000), ("learner-page.css", 1_000)):
+        size = subprocess.run(
+            [
+                installed["python"],
+                "-c",
+                "from importlib import resources; print(len(resources.files('wechat_training.learning')"
+                f".joinpath('page_template/voila/templates/wechat/static/{name}').read_bytes()))",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=installed["base"],
+        )
+        assert size.returncode == 0 and int(size.stdout) > least, (name, size.stderr)
 
 
 def test_check_finds_the_content_in_the_current_directory(installed):
