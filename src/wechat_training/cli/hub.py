@@ -10,7 +10,6 @@ import click
 
 from . import main
 from .grading import grade
-from .portal import page_script_or_exit
 from .options import (
     course_dir_option,
     course_dir_or_default,
@@ -20,6 +19,7 @@ from .options import (
     resolve_root,
     root_option,
 )
+from .portal import page_script_or_exit
 
 # src/wechat_training/cli/hub.py -> the repository root, four levels up.
 HUB_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "jupyterhub" / "jupyterhub_config.py"

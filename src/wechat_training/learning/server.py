@@ -328,10 +328,11 @@ def make_app(options: ServeOptions, module_ids: list[str]):
     from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 
     class BeaconShutdownHandler(VoilaShutdownKernelHandler):
-        """Voila's page shuts its kernel down on leaving with navigator.sendBeacon, which
-        cannot send the XSRF token: stock Voila answers 403 (a console error on every page
-        left) and the kernel lingers until culled. The kernel id in the path is a random
-        UUID known only to that page, so a forged request cannot name a kernel."""
+        """A learner page (ours, frontend/, as Voila's own) shuts its kernel down on leaving
+        with navigator.sendBeacon, which cannot send the XSRF token: stock Voila answers
+        403 (a console error on every page left) and the kernel lingers until culled. The
+        kernel id in the path is a random UUID known only to that page, so a forged
+        request cannot name a kernel."""
 
         def check_xsrf_cookie(self) -> None:
             return None
