@@ -163,6 +163,37 @@ def template_pids(server: Server) -> list[int]:
     ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process's live threads, in nanoseconds from schedstat (utime/stime in
+    /proc/PID/stat count in 10 ms ticks, too coarse for a page). A thread that has
+    ended (the visit's short-lived websocket reader) is missing: the figure is a floor."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, IndexError, ValueError):
+                continue
+    except OSError:
+        return 0.0
+    return total / 1e9
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a whole process, its ended threads included (10 ms ticks:
+    coarse for one page, fine summed over a crowd); 0 when it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_process_cpu(server: Server) -> float:
+    """The Voila server and the kernel template."""
+    return process_cpu(server.proc.pid) + sum(process_cpu(pid) for pid in template_pids(server))
+
+
 def settle(server: Server, quiet: float = 5.0, limit: float = 180.0) -> int:
     """Wait until the server's kernel count has not changed for `quiet` seconds (pools filled)."""
     deadline = time.monotonic() + limit
@@ -297,19 +328,29 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
     return result
 
 
-async def crowd(server: Server, path: str, n: int) -> tuple[list[Visit], list[tuple[float, float, float]]]:
+async def crowd(server: Server, path: str, n: int) -> tuple[list[Visit], list[tuple[float, float, float]], dict[str, float]]:
     """All learners arrive at once; memory is read while every tab is still open; then they leave."""
     client = AsyncHTTPClient(max_clients=max(n, 10), force_instance=True)
+    server_before = server_process_cpu(server)
+    kernels_before = {pid: process_cpu(pid) for pid in kernel_pids(server)}
+    client_before = time.process_time()
     try:
         visits = list(await asyncio.gather(*(visit(server, path, client) for _ in range(n))))
     finally:
         client.close()
+    # Where the crowd's CPU went: the server, the kernels (the learners' and the pool's refill),
+    # and these simulated learners themselves, which share the machine's cores.
+    cpu = {
+        "server_cpu": server_process_cpu(server) - server_before,
+        "kernel_cpu": sum(process_cpu(pid) - kernels_before.get(pid, 0.0) for pid in kernel_pids(server)),
+        "client_cpu": time.process_time() - client_before,
+    }
     mem = [memory(pid) for pid in kernel_pids(server) + template_pids(server)]
     for v in visits:  # the learners leave: their tabs close
         if v.ws is not None:
             v.ws.close()
     await asyncio.sleep(0.5)
-    return visits, mem
+    return visits, mem, cpu
 
 
 def p95(values: list[float]) -> float:
@@ -319,7 +360,7 @@ def p95(values: list[float]) -> float:
 
 def measure(server: Server, path: str, n: int, linger: float) -> dict:
     idle_kernels = len(kernel_pids(server))
-    visits, mem = asyncio.run(crowd(server, path, n))
+    visits, mem, cpu = asyncio.run(crowd(server, path, n))
     times = [v.seconds for v in visits if v.seconds is not None]
     errors = [v.error for v in visits if v.error]
     row = {
@@ -337,6 +378,7 @@ def measure(server: Server, path: str, n: int, linger: float) -> dict:
         "pss": sum(m[1] for m in mem) / n,
         "uss": sum(m[2] for m in mem) / n,
         "idle": idle_kernels,
+        **{key: seconds / n for key, seconds in cpu.items()},
     }
     time.sleep(linger)
     # Kernels beyond the idle pool the server kept before the learners came.
@@ -404,7 +446,8 @@ def main() -> None:
             print(
                 f"  {name:22} n={n:3} ok={row['ok']:3} err={row['errors']:2} p50={row['p50']:6.2f}s "
                 f"p95={row['p95']:6.2f}s kernels={row['kernels']} RSS/kernel={row['rss']:5.1f}MB PSS/learner={row['pss']:5.1f}MB "
-                f"USS/learner={row['uss']:5.1f}MB left={row['left']} {row['first_error']}",
+                f"USS/learner={row['uss']:5.1f}MB left={row['left']} CPU/learner server={row['server_cpu']:.3f}s "
+                f"kernels={row['kernel_cpu']:.3f}s learners'={row['client_cpu']:.3f}s {row['first_error']}",
                 flush=True,
             )
     if any(r["errors"] for r in rows):
@@ -414,13 +457,14 @@ def main() -> None:
     print()
     print(
         "| N | server | live/N | p50 s | p95 s | max s | kernel procs | RSS MB/kernel | PSS MB/learner | "
-        f"USS MB/learner | learner kernels left after {args.linger:.0f}s |"
+        f"USS MB/learner | learner kernels left after {args.linger:.0f}s | CPU s/learner: server | kernels | simulated learner |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['n']} | {r['server']} | {r['ok']}/{r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | "
-            f"{r['kernels']} | {r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} |"
+            f"{r['kernels']} | {r['rss']:.0f} | {r['pss']:.0f} | {r['uss']:.0f} | {r['left']} | "
+            f"{r['server_cpu']:.3f} | {r['kernel_cpu']:.3f} | {r['client_cpu']:.3f} |"
         )
     print()
     print("targets (issue 11 §3), ours:")

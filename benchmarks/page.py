@@ -49,6 +49,7 @@ from learners import (
     OURS,
     STOCK,
     connect_kernel,
+    cpu_seconds,
     template_pids,
     widget_states,
     workspace,
@@ -73,22 +74,6 @@ class PageFigures:
     html_bytes: int
     websocket_bytes: int
     seconds: float
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process's live threads, in nanoseconds from schedstat (utime/stime in
-    /proc/PID/stat count in 10 ms ticks, too coarse for a page). A thread that has
-    ended (the visit's short-lived websocket reader) is missing: the figure is a floor."""
-    total = 0
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            try:
-                total += int((task / "schedstat").read_text().split()[0])
-            except (OSError, IndexError, ValueError):
-                continue
-    except OSError:
-        return 0.0
-    return total / 1e9
 
 
 def listening_inodes(port: int) -> set[str]:
