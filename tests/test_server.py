@@ -64,7 +64,9 @@ def test_forked_kernel_runs_code_and_dies_when_killed(tmp_path, monkeypatch):
         await client.wait_for_ready(timeout=30)
         outputs = []
         reply = await client.execute_interactive(
-            "import os, sys; print(os.getppid(), 'wechat_training.learning.widgets.page' in sys.modules)",
+            "import os, sys; k = get_ipython().kernel\n"
+            "print(os.getppid(), 'wechat_training.learning.widgets.page' in sys.modules,"
+            " sys.modules.get('debugpy', 'absent') is None, len(k._kernel_modules), hasattr(k, 'debugger'))",
             timeout=30,
             output_hook=lambda m: outputs.append(m["content"].get("text", "")),
         )
@@ -77,10 +79,12 @@ def test_forked_kernel_runs_code_and_dies_when_killed(tmp_path, monkeypatch):
         status, text, pid, alive = asyncio.run(scenario())
     finally:
         template.stop()
-    parent, preloaded = text.split()
+    parent, preloaded, debugpy_blocked, modules_listed, debugger = text.split()
     assert status == "ok"
     assert int(parent) == template.process.pid  # forked from the template, not spawned
     assert preloaded == "True"  # the package was already imported: nothing to import per learner
+    # No debugger (Voila relays no debug_request), so no walk over every module at start.
+    assert (debugpy_blocked, modules_listed, debugger) == ("True", "0", "False")
     assert not alive and not Path(f"/proc/{pid}").exists()
 
 

@@ -28,6 +28,7 @@ POSIX only (fork).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -65,9 +66,15 @@ PRELOAD = (
 def preload() -> None:
     import importlib
 
+    # No learner kernel runs a debugger: Voila relays no debug_request from the page. Without
+    # debugpy (ImportError, which ipykernel expects) the template holds 121 fewer modules that
+    # every kernel would walk at start (IPythonKernel lists the files of all of them).
+    sys.modules.setdefault("debugpy", None)
     for name in PRELOAD:
         importlib.import_module(name)
     make_shell()
+    kernel_app_class()
+    warm_up()
     root = os.environ.get("WECHAT_TRAINING_ROOT")
     if root:
         from .widgets.page import cached_catalog
@@ -96,6 +103,137 @@ def make_shell() -> None:
     ZMQInteractiveShell.instance(config=config, compiler_class=XCachingCompiler)
 
 
+def warm_up() -> None:
+    """Do here, once, what every learner kernel would do first.
+
+    Whatever a forked kernel does for the first time it pays for in copied pages:
+    lazy imports, caches filled, the interpreter specialising the code it runs.
+    The first tornado IOLoop a kernel makes (it makes four) cost it 1,000
+    page faults; made once here, 240. Nothing started here may outlive this
+    function: a thread would not survive the fork.
+    """
+    import faulthandler
+
+    from tornado.ioloop import IOLoop
+
+    IOLoop(make_current=False).close(all_fds=True)
+    # `kill -USR1 <kernel pid>` writes its Python stacks to the server log: registered
+    # here, every kernel inherits the handler instead of installing its own.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
+@functools.cache
+def kernel_app_class() -> type:
+    """IPKernelApp that reads the command line a forked kernel is given without argparse.
+
+    traitlets builds an argparse parser of every alias, flag and trait of ~40
+    classes to read the kernel's command line: a third of the pages a forked
+    kernel copied before it ran any code. The command lines Jupyter and this
+    module write (`-f FILE` and `--Class.trait=value`) are read directly into the
+    config traitlets would make of them: the app's own traits typed, those of
+    classes it does not list deferred to each trait's `from_string`. Any other
+    command line goes to traitlets.
+    """
+    from ipykernel.ipkernel import IPythonKernel
+    from ipykernel.kernelapp import IPKernelApp
+    from traitlets import Type
+    from traitlets.config.loader import Config, DeferredConfigString
+
+    class ForkedKernel(IPythonKernel):
+        def __init__(self, **kwargs):
+            # IPythonKernel lists the file of every imported module for its debugger, which
+            # a learner kernel has not (see `preload`): reading ~1,000 module objects copied
+            # 880 pages into every kernel. Shown no modules while it is made, it lists none.
+            import ipykernel.ipkernel
+
+            ipykernel.ipkernel.sys = _SysWithoutModules()  # type: ignore[assignment]
+            try:
+                super().__init__(**kwargs)
+            finally:
+                ipykernel.ipkernel.sys = sys
+
+    class ForkedKernelApp(IPKernelApp):
+        kernel_class = Type(ForkedKernel, klass=IPythonKernel, config=True)
+
+        def parse_command_line(self, argv=None):
+            argv = list(sys.argv[1:] if argv is None else argv)
+            config = self._plain_config(argv)
+            if config is None:
+                return super().parse_command_line(argv)
+            self.argv = argv
+            self.cli_config = config
+            self.update_config(config)
+            self.extra_args = []
+            return None
+
+        def _plain_config(self, argv: list[str]):
+            settings = command_line_settings(argv)
+            if settings is None:
+                return None
+            own = {cls.__name__ for cls in type(self).mro()}
+            config = Config()
+            for section, trait, value in settings:
+                if section in own:
+                    if trait not in self.class_traits(config=True):
+                        return None
+                    config[section][trait] = self.class_traits()[trait].from_string(value)
+                elif section in _listed_class_names(type(self)):
+                    return None  # traitlets types these by rules of its own
+                else:
+                    config[section][trait] = DeferredConfigString(value)
+            return config
+
+    return ForkedKernelApp
+
+
+@functools.cache
+def _listed_class_names(app_class: type) -> frozenset[str]:
+    return frozenset(cls.__name__ for listed in app_class.classes for cls in listed.mro())
+
+
+def command_line_settings(argv: list[str]) -> list[tuple[str, str, str]] | None:
+    """(class, trait, value) of a command line of only `-f FILE` and `--Class.trait=value`,
+    each trait once; None for any other command line."""
+    settings = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "-f":
+            value = next(args, None)
+            if value is None:
+                return None
+            settings.append(("IPKernelApp", "connection_file", value))
+        elif arg.startswith("--") and "=" in arg:
+            key, value = arg[2:].split("=", 1)
+            section, _, trait = key.partition(".")
+            if not (section.isidentifier() and trait.isidentifier()):
+                return None
+            settings.append((section, trait, value))
+        else:
+            return None
+    if len({(section, trait) for section, trait, _ in settings}) < len(settings):
+        return None  # a repeated trait may append (a List): traitlets knows
+    return settings
+
+
+class _SysWithoutModules:
+    """The sys module, as seen by code that must not walk every imported module."""
+
+    modules: dict = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys, name)
+
+
+def _take_environment(env: dict[str, str]) -> None:
+    """Make os.environ equal to `env`, touching only what differs (the template's is mostly the
+    kernel's: clearing and refilling it rewrote every variable's pages)."""
+    for key in [key for key in os.environ if key not in env]:
+        del os.environ[key]
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 def _run_kernel(request: dict[str, Any]) -> None:
     """In the forked child: become the kernel described by `request`; never returns."""
     code = 1
@@ -104,8 +242,7 @@ def _run_kernel(request: dict[str, Any]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.environ.clear()
-        os.environ.update(request["env"])
+        _take_environment(request["env"])
         os.chdir(request.get("cwd") or "/")
         import random
 
@@ -113,10 +250,6 @@ def _run_kernel(request: dict[str, Any]) -> None:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
-        import faulthandler
-
-        # `kill -USR1 <kernel pid>` writes its Python stacks to the server log.
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
         argv = list(request["argv"][1:])
         # ipykernel reads JPY_PARENT_PID when its module is imported, i.e. in the
         # template: say explicitly that the template is the parent to watch.
@@ -124,9 +257,7 @@ def _run_kernel(request: dict[str, Any]) -> None:
         # A learner page never needs input history: no SQLite file, no writer thread.
         argv.append("--HistoryManager.enabled=False")
         sys.argv = [request["argv"][0], *argv]
-        from ipykernel.kernelapp import IPKernelApp
-
-        app = IPKernelApp.instance()
+        app = kernel_app_class().instance()
         app.initialize(argv)
         app.kernel.shell.kernel = app.kernel  # the shell was made in the template, kernel-less
         # ipywidgets registers its comm targets when imported inside a kernel;
