@@ -130,6 +130,24 @@ def kernel_manager_class():
     return LearnerKernelManager
 
 
+def kernel_client_class():
+    """The client Voila runs a page's cells through: shell and IOPub channels only.
+
+    jupyter_client opens five channels for every kernel client. A page's cells
+    need two: no cell reads input (nbclient sets allow_stdin off), interrupts and
+    shutdowns go through the kernel manager, and a client made by a kernel manager
+    asks the manager, not the heartbeat, whether the kernel lives. The heartbeat
+    alone was a thread of the server's per page, with its own event loop.
+    """
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class PageKernelClient(AsyncKernelClient):
+        def start_channels(self, shell=True, iopub=True, stdin=False, hb=False, control=False):
+            super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control)
+
+    return PageKernelClient
+
+
 def notebook_directory(options: ServeOptions, module_ids: list[str]) -> Path:
     """A directory holding only the learner notebooks of this catalogue.
 
@@ -244,6 +262,7 @@ def voila_config(options: ServeOptions, notebook_dir: Path):
     }
     c.VoilaKernelManager.fill_delay = 0
     c.KernelManager.transport = kernel_transport()
+    c.AsyncKernelManager.client_factory = kernel_client_class()
     c.MappingKernelManager.cull_idle_timeout = options.idle_timeout
     c.MappingKernelManager.cull_interval = options.cull_interval
     c.MappingKernelManager.cull_connected = False
