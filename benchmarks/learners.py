@@ -10,7 +10,8 @@ HTML lacks that view, or whose state lacks its model, counts as missing.
 
 Then the learners leave (websockets closed) and we count, 60 s later, the
 kernels of those learners still running. RSS/PSS/USS of the learners'
-kernels are read from /proc while they are all open.
+kernels are read from /proc while they are all open, and the CPU the crowd cost
+(the server with its kernel template, the kernels, these simulated learners).
 
     python benchmarks/learners.py [--sizes 1,10,25,50] [--module account_security] [--linger 60]
 
