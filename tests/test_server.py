@@ -33,6 +33,7 @@ def test_config_preheats_culls_and_never_drops_outputs(tmp_path):
     assert c.VoilaExecutor.raise_on_iopub_timeout is True
     # No TCP ports to race for in a burst of arrivals (the browser tests run pages over it).
     assert c.KernelManager.transport == "ipc"
+    assert c.AsyncKernelManager.client_factory.__name__ == "PageKernelClient"
 
 
 def test_identity_reaches_kernels_only_from_the_server(tmp_path):

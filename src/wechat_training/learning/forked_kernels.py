@@ -47,9 +47,10 @@ PRELOAD = (
     "ipykernel.zmqshell",
     "ipykernel.comm",
     "IPython.core.completer",
-    # IPKernelApp.init_kernel imports the debugger, hence debugpy, and identity.wait_for_visit
-    # speaks Voila's query protocol with websockets: imported here, the two took a page's
-    # kernel CPU from 0.27 to 0.20 s (benchmarks/page.py).
+    # IPKernelApp.init_kernel imports the debugger module (which then finds no debugpy: see
+    # `preload`), and identity.wait_for_visit speaks Voila's query protocol with websockets:
+    # imported here, the two took a page's kernel CPU from 0.27 to 0.20 s (benchmarks/page.py,
+    # when debugpy was still imported).
     "ipykernel.debugger",
     "websockets.sync.client",
     "encodings.idna",
@@ -174,9 +175,10 @@ def kernel_app_class() -> type:
             config = Config()
             for section, trait, value in settings:
                 if section in own:
-                    if trait not in self.class_traits(config=True):
+                    traits = self.class_traits(config=True)
+                    if trait not in traits:
                         return None
-                    config[section][trait] = self.class_traits()[trait].from_string(value)
+                    config[section][trait] = traits[trait].from_string(value)
                 elif section in _listed_class_names(type(self)):
                     return None  # traitlets types these by rules of its own
                 else:
