@@ -190,9 +190,9 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_process_cpu(server: Server) -> float:
-    """The Voila server and the kernel template."""
-    return process_cpu(server.proc.pid) + sum(process_cpu(pid) for pid in template_pids(server))
+def server_cpu(server: Server, read=process_cpu) -> float:
+    """CPU seconds of the Voila server and its kernel template, read by `read`."""
+    return read(server.proc.pid) + sum(read(pid) for pid in template_pids(server))
 
 
 def settle(server: Server, quiet: float = 5.0, limit: float = 180.0) -> int:
@@ -332,21 +332,22 @@ async def visit(server: Server, path: str, client: AsyncHTTPClient) -> Visit:
 async def crowd(server: Server, path: str, n: int) -> tuple[list[Visit], list[tuple[float, float, float]], dict[str, float]]:
     """All learners arrive at once; memory is read while every tab is still open; then they leave."""
     client = AsyncHTTPClient(max_clients=max(n, 10), force_instance=True)
-    server_before = server_process_cpu(server)
+    server_before = server_cpu(server)
     kernels_before = {pid: process_cpu(pid) for pid in kernel_pids(server)}
     client_before = time.process_time()
     try:
         visits = list(await asyncio.gather(*(visit(server, path, client) for _ in range(n))))
     finally:
         client.close()
+    kernels = kernel_pids(server)
     # Where the crowd's CPU went: the server, the kernels (the learners' and the pool's refill),
     # and these simulated learners themselves, which share the machine's cores.
     cpu = {
-        "server_cpu": server_process_cpu(server) - server_before,
-        "kernel_cpu": sum(process_cpu(pid) - kernels_before.get(pid, 0.0) for pid in kernel_pids(server)),
+        "server_cpu": server_cpu(server) - server_before,
+        "kernel_cpu": sum(process_cpu(pid) - kernels_before.get(pid, 0.0) for pid in kernels),
         "client_cpu": time.process_time() - client_before,
     }
-    mem = [memory(pid) for pid in kernel_pids(server) + template_pids(server)]
+    mem = [memory(pid) for pid in kernels + template_pids(server)]
     for v in visits:  # the learners leave: their tabs close
         if v.ws is not None:
             v.ws.close()

@@ -50,7 +50,7 @@ from learners import (
     STOCK,
     connect_kernel,
     cpu_seconds,
-    template_pids,
+    server_cpu,
     widget_states,
     workspace,
 )
@@ -120,14 +120,10 @@ def kernel_pid(server: Server, runtime: Path, kernel_id: str) -> int:
     raise RuntimeError(f"no process listens on kernel {kernel_id}'s shell port {info['shell_port']}")
 
 
-def server_cpu(server: Server) -> float:
-    return cpu_seconds(server.proc.pid) + sum(cpu_seconds(pid) for pid in template_pids(server))
-
-
 async def protocol_visit(server: Server, path: str, runtime: Path) -> PageFigures:
     """Fetch the page and its widget state the way the ipywidgets front end does."""
     before = {pid: cpu_seconds(pid) for pid in kernel_pids(server)}
-    server_before = server_cpu(server)
+    server_before = server_cpu(server, cpu_seconds)
     client = AsyncHTTPClient(force_instance=True)
     t0 = time.monotonic()
     try:
@@ -154,7 +150,7 @@ async def protocol_visit(server: Server, path: str, runtime: Path) -> PageFigure
         return PageFigures(
             kernel_cpu=total,
             kernel_cpu_before_visit=before.get(pid, 0.0),
-            server_cpu=server_cpu(server) - server_before,
+            server_cpu=server_cpu(server, cpu_seconds) - server_before,
             models=len(states),
             views=len(views),
             html_bytes=len(response.body),

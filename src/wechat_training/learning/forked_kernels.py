@@ -109,8 +109,8 @@ def warm_up() -> None:
 
     Whatever a forked kernel does for the first time it pays for in copied pages:
     lazy imports, caches filled, the interpreter specialising the code it runs.
-    The first tornado IOLoop a kernel makes (it makes four) cost it 1,000
-    page faults; made once here, 240. Nothing started here may outlive this
+    The first tornado IOLoop and asyncio loop a forked process made cost it
+    1,000 page faults; with one made here first, 240. Nothing started here may outlive this
     function: a thread would not survive the fork.
     """
     import faulthandler
